@@ -1,0 +1,1 @@
+"""decompose: turn an AI artifact's card into capability records checked against the card."""

@@ -7,7 +7,7 @@ contract other tools depend on (see ../shared/DESIGN.md): add, never rename.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -16,6 +16,13 @@ SCHEMA_VERSION = "1"
 ArtifactKind = Literal["model", "dataset", "other"]
 MatchKind = Literal["exact", "normalized", "fuzzy", "none"]
 GroundingVerdict = Literal["grounded", "partial", "ungrounded"]
+
+Quote = Annotated[str, Field(min_length=8, max_length=400)]
+CapabilityName = Annotated[str, Field(min_length=3, max_length=80)]
+Description = Annotated[str, Field(min_length=80, max_length=1200)]
+Unique = Annotated[str, Field(min_length=30, max_length=600)]
+MAX_MERGED_EVIDENCE = 20
+"""A stored record may join the quotes of drafts merged as the same capability (5 each at most)."""
 
 
 class Alternative(BaseModel):
@@ -34,13 +41,11 @@ class CapabilityDraft(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(min_length=3, max_length=80, description="Short lower-case noun phrase.")
-    description: str = Field(
-        min_length=80, max_length=1200, description="How the capability works, in 2-4 sentences."
-    )
-    unique: str = Field(min_length=30, max_length=600, description="What sets it apart.")
+    name: CapabilityName = Field(description="Short lower-case noun phrase.")
+    description: Description = Field(description="How the capability works, in 2-4 sentences.")
+    unique: Unique = Field(description="What sets it apart.")
     vs_alternatives: list[Alternative] = Field(min_length=1, max_length=4)
-    evidence: list[str] = Field(
+    evidence: list[Quote] = Field(
         min_length=1,
         max_length=5,
         description="Verbatim quotes copied from the card that support the description and unique.",
@@ -53,14 +58,6 @@ class CapabilityDraft(BaseModel):
     @classmethod
     def _lower_case_name(cls, value: str) -> str:
         return " ".join(value.split()).lower()
-
-    @field_validator("evidence")
-    @classmethod
-    def _quote_lengths(cls, quotes: list[str]) -> list[str]:
-        for quote in quotes:
-            if not 8 <= len(quote) <= 400:
-                raise ValueError(f"each evidence quote must be 8-400 characters, got {len(quote)}")
-        return quotes
 
 
 class CapabilityAnswer(BaseModel):
@@ -76,7 +73,7 @@ class Evidence(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    quote: str
+    quote: Quote
     start: int | None = Field(default=None, ge=0)
     end: int | None = Field(default=None, ge=0)
     match: MatchKind
@@ -88,14 +85,14 @@ class Capability(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     id: str
-    name: str
-    description: str
-    unique: str
-    vs_alternatives: list[Alternative]
+    name: CapabilityName
+    description: Description
+    unique: Unique
+    vs_alternatives: list[Alternative] = Field(min_length=1, max_length=4)
     category: str | None = None
-    intents: list[str] = Field(default_factory=list)
-    limitations: list[str] = Field(default_factory=list)
-    evidence: list[Evidence]
+    intents: list[str] = Field(default_factory=list, max_length=8)
+    limitations: list[str] = Field(default_factory=list, max_length=8)
+    evidence: list[Evidence] = Field(min_length=1, max_length=MAX_MERGED_EVIDENCE)
     grounding: GroundingVerdict
     problems: list[str] = Field(default_factory=list)
 

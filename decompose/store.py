@@ -18,6 +18,7 @@ import os
 import re
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -302,11 +303,27 @@ class Store:
         )
 
 
+def _enable_wal(conn: sqlite3.Connection, attempts: int = 100) -> None:
+    for attempt in range(attempts):
+        try:
+            if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                conn.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or attempt == attempts - 1:
+                raise
+            time.sleep(0.02)
+
+
 def _connect(path: Path) -> sqlite3.Connection:
-    """Open `path`, set WAL mode and create the tables; raises sqlite3 errors as they come."""
+    """Open `path`, set WAL mode and create the tables; raises sqlite3 errors as they come.
+
+    Switching to WAL can fail with "database is locked" without waiting while another process
+    creates the same file, so that one step is retried briefly; once WAL is on it is never redone.
+    """
     conn = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
     try:
-        conn.execute("PRAGMA journal_mode=WAL")
+        _enable_wal(conn)
         conn.execute("PRAGMA synchronous=NORMAL")
         conn.execute("BEGIN IMMEDIATE")
         for statement in _SCHEMA_SQL:

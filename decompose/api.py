@@ -1,0 +1,144 @@
+"""The library entry point: `Decomposer` ties sources, extraction and the cache together.
+
+The LLM client is built only on a cache miss, so a fully cached run needs no API key and makes
+no request; the cache key is built once and the same object is used for lookup and store.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import BinaryIO
+
+import httpx2
+
+from decompose.extract import Extraction, aextract, extract
+from decompose.llm import LLMSettings, StructuredLLM, resolve_endpoint, resolve_mode_name
+from decompose.prompts import prompt_set_version
+from decompose.records import SCHEMA_VERSION, Artifact, Card, Decomposition, Provenance
+from decompose.schema import validate_decomposition
+from decompose.sources import load_card
+from decompose.store import CacheKey, Store, default_cache_path
+
+CLEANING_VERSION = "none-1"
+"""Bumped whenever the text sent to the LLM is derived differently from the fetched card."""
+
+
+class Decomposer:
+    """Decompose cards into checked capability records, with caching.
+
+    >>> with Decomposer(LLMSettings(replay_dir=Path("fixtures/exchanges"))) as decomposer:
+    ...     decomposition = decomposer.decompose("fixtures/cards/qwen3-embedding-4b.md")
+    """
+
+    def __init__(
+        self,
+        settings: LLMSettings | None = None,
+        *,
+        cache_path: Path | None = None,
+        use_cache: bool = True,
+        fetch_timeout: float = 30.0,
+        transport: httpx2.BaseTransport | None = None,
+    ) -> None:
+        """`transport` replaces the HTTP transport under the LLM client (a proxy, a test double);
+        record/replay still wraps it."""
+        self.settings = settings or LLMSettings()
+        self._cache_path = cache_path or default_cache_path()
+        self._use_cache = use_cache
+        self._fetch_timeout = fetch_timeout
+        self._store: Store | None = None
+        self._llm: StructuredLLM | None = None
+        self._transport = transport
+
+    def decompose(self, source: str, *, stdin: BinaryIO | None = None) -> Decomposition:
+        card = load_card(source, stdin=stdin, timeout=self._fetch_timeout)
+        key = self.cache_key(card)
+        cached = self._lookup(key, card)
+        if cached is not None:
+            return cached
+        return self._finish(card, key, extract(card, self._client()))
+
+    async def adecompose(self, source: str, *, stdin: BinaryIO | None = None) -> Decomposition:
+        card = await asyncio.to_thread(load_card, source, stdin=stdin, timeout=self._fetch_timeout)
+        key = self.cache_key(card)
+        cached = self._lookup(key, card)
+        if cached is not None:
+            return cached
+        return self._finish(card, key, await aextract(card, self._client()))
+
+    def cache_key(self, card: Card) -> CacheKey:
+        return CacheKey.build(
+            card_digest=card.digest,
+            cleaning_version=CLEANING_VERSION,
+            endpoint=resolve_endpoint(self.settings),
+            model=self.settings.model,
+            mode=resolve_mode_name(self.settings),
+            prompt_version=prompt_set_version(),
+            schema_version=SCHEMA_VERSION,
+            params=self.settings.generation_params(),
+        )
+
+    def close(self) -> None:
+        if self._llm is not None:
+            self._llm.close()
+            self._llm = None
+        if self._store is not None:
+            self._store.close()
+            self._store = None
+
+    def __enter__(self) -> Decomposer:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    def _client(self) -> StructuredLLM:
+        if self._llm is None:
+            self._llm = StructuredLLM(self.settings, transport=self._transport)
+        return self._llm
+
+    def _cache(self) -> Store | None:
+        if not self._use_cache:
+            return None
+        if self._store is None:
+            self._store = Store(self._cache_path)
+        return self._store
+
+    def _lookup(self, key: CacheKey, card: Card) -> Decomposition | None:
+        """A hit keeps its records; the artifact is re-described from this fetch (same text may
+        come from a file and from the hub, and hub counts move without the card changing)."""
+        store = self._cache()
+        cached = store.get(key) if store is not None else None
+        if cached is None:
+            return None
+        return cached.model_copy(update={"artifact": artifact_of(card)})
+
+    def _finish(self, card: Card, key: CacheKey, extraction: Extraction) -> Decomposition:
+        usage = extraction.usage
+        decomposition = Decomposition(
+            artifact=artifact_of(card),
+            capabilities=extraction.capabilities,
+            provenance=Provenance(
+                model=self.settings.model,
+                endpoint=resolve_endpoint(self.settings),
+                mode=resolve_mode_name(self.settings),
+                prompt_version=prompt_set_version(),
+                created_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                requests=usage.requests,
+                prompt_tokens=usage.prompt_tokens,
+                completion_tokens=usage.completion_tokens,
+                cache_key=key.digest,
+            ),
+        )
+        validate_decomposition(decomposition.model_dump(mode="json"))
+        store = self._cache()
+        if store is not None:
+            store.put(key, decomposition)
+        return decomposition
+
+
+def artifact_of(card: Card) -> Artifact:
+    return Artifact(
+        id=card.id, kind=card.kind, name=card.name, url=card.url, source_digest=card.digest, metadata=card.metadata
+    )

@@ -123,3 +123,37 @@ def test_same_amount_matches_both_ways(first: str, second: str) -> None:
 )
 def test_different_amounts_or_families_do_not_match(first: str, second: str) -> None:
     assert not one(first).matches(one(second))
+
+
+@pytest.mark.parametrize(
+    ("stated", "quoted"),
+    [
+        ("2,560", "2560"),
+        ("4B", "4 billion"),
+        ("32K", "32,000"),
+        ("67.5 TB", "67.5 terabytes"),
+        ("14M", "14 million"),
+        ("89%", "89.36%"),
+        ("an 8-billion-parameter model", "8B"),
+        ("close to 90%", "89.36%"),
+        ("about 9 in 10", "9"),
+    ],
+)
+def test_the_issues_examples_are_normalised_before_comparing(stated: str, quoted: str) -> None:
+    assert quantities(stated)[0].matches(one(quoted))
+
+
+def test_a_range_states_both_ends_and_each_must_be_backed() -> None:
+    stated = quantities("any size in 32–2560")
+    backed = quantities("from 32 to 2560")
+    assert [any(s.matches(b) for b in backed) for s in stated] == [True, True]
+    assert not any(quantities("32–4096")[1].matches(b) for b in backed)
+
+
+def test_sizes_listed_with_slashes_are_each_a_quantity() -> None:
+    assert [q.value for q in quantities("0.6B/4B/8B models")] == [6e8, 4e9, 8e9]
+    assert quantities("Qwen3/4B") == []  # still a name
+
+
+def test_unhedged_round_number_does_not_match_a_precise_one() -> None:
+    assert not one("90%").matches(one("89.36%"))

@@ -1,41 +1,44 @@
-"""Finding an evidence quote in the card text: exactly, else in a normalised form of both.
+"""Finding an evidence quote in the card text: exactly, else in a normalised form, else approximately.
 
-The normalised form ignores what an LLM copying a quote changes without changing its meaning: case,
-Unicode compatibility forms (NFKC: full-width digits, ligatures, no-break spaces), invisible format
-characters (zero-width space, soft hyphen), and whitespace, where any run of whitespace (line breaks
-included) counts as one space. Next to a CJK character (Hangul, kana, ideographs) a whitespace run
-counts as nothing, because word spacing there is loose: Korean spacing varies between writers, and
-Chinese or Japanese text wrapped in Markdown gets line breaks where the sentence has none.
+The normalised form ignores what an LLM copying a quote changes without changing its meaning:
 
-The card is normalised once (`CardIndex`) with a map from every normalised character back to the
-original span it came from, so a normalised match reports offsets into the text as fetched.
+- case, Unicode compatibility forms (NFKC: full-width digits, ligatures, no-break spaces), invisible
+  format characters (zero-width space, soft hyphen), typographic quotes and dashes (“ ” ‘ ’ – —);
+- whitespace: any run (line breaks included) counts as one space; next to a CJK character (Hangul,
+  kana, ideographs) it counts as nothing, because word spacing there is loose: Korean spacing varies
+  between writers, and Chinese or Japanese text wrapped in Markdown gets line breaks it does not have;
+- Markdown and HTML markup: emphasis (`*`, `_`), code ticks, heading `#`s, list bullets and `>` at the
+  start of a line, backslash escapes, the brackets and target of a link or image (`[text](url)` reads
+  as `text`), HTML entities (`&amp;` reads as `&`); table pipes and HTML tags count as whitespace.
+
+The card is normalised once (`Aligner`) with a map from every normalised character back to the
+original span it came from, so normalised and fuzzy matches report offsets into the text as fetched.
 """
 
 from __future__ import annotations
 
+import html
+import re
 import unicodedata
+from dataclasses import dataclass
+from functools import cached_property
 
-from decompose.records import Evidence
+from decompose.grounding.cjk import is_cjk
+from decompose.grounding.fuzzy import GramIndex, find_approximate
+from decompose.records import Evidence, MatchKind
 
-# Blocks whose text is written without (or with loose) word spacing.
-_CJK_BLOCKS = (
-    (0x1100, 0x11FF),  # Hangul Jamo
-    (0x2E80, 0x2FDF),  # CJK and Kangxi radicals
-    (0x3000, 0x30FF),  # CJK symbols and punctuation, Hiragana, Katakana
-    (0x3130, 0x318F),  # Hangul compatibility Jamo
-    (0x3400, 0x4DBF),  # CJK extension A
-    (0x4E00, 0x9FFF),  # CJK unified ideographs
-    (0xA960, 0xA97F),  # Hangul Jamo extended A
-    (0xAC00, 0xD7FF),  # Hangul syllables, Hangul Jamo extended B
-    (0xF900, 0xFAFF),  # CJK compatibility ideographs
-    (0x20000, 0x3FFFF),  # CJK extensions B and later
+_KEEP, _DROP, _SPACE = 0, 1, 2
+_DROPPED_CHARS = frozenset("*_`")
+_SPACE_CHARS = frozenset("|")
+_TYPOGRAPHY = str.maketrans(
+    {"‘": "'", "’": "'", "‚": "'", "‛": "'", "′": "'", "“": '"', "”": '"', "„": '"', "‟": '"', "″": '"',
+     "«": '"', "»": '"', "‐": "-", "‑": "-", "‒": "-", "–": "-", "—": "-", "―": "-", "−": "-"}
 )
-
-
-def is_cjk(char: str) -> bool:
-    """Whether `char` belongs to a script written without reliable spaces between words."""
-    code = ord(char)
-    return any(low <= code <= high for low, high in _CJK_BLOCKS)
+_LINK = re.compile(r"(!?\[)([^\[\]\n]*)(\]\([^()\s]*(?:\s+\"[^\"\n]*\")?\))")
+_HTML = re.compile(r"<!--.*?-->|</?[A-Za-z][A-Za-z0-9:-]*(?:\s[^<>]*)?/?>", re.DOTALL)
+_ENTITY = re.compile(r"&(?:#\d{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
+_LINE_MARKER = re.compile(r"(?m)^[ \t]*(?:#{1,6}(?=[ \t])|[-*+](?=[ \t])|>+)")
+_ESCAPE = re.compile(r"\\(?=[\\`*_{}\[\]()#+\-.!|<>])")
 
 
 def _continues_cluster(char: str) -> bool:
@@ -53,8 +56,36 @@ def _continues_cluster(char: str) -> bool:
     )
 
 
-def _fold(text: str) -> tuple[str, list[int], list[int]]:
-    """Normalise `text`; return it with the original start and end offset of each of its characters."""
+def _markup(text: str) -> tuple[bytearray, dict[int, tuple[int, str]]]:
+    """Per character: keep, drop or read as whitespace; and entities to read as the character they name."""
+    kinds = bytearray(len(text))
+    for match in _LINK.finditer(text):
+        kinds[match.start(1) : match.end(1)] = bytes([_DROP]) * len(match.group(1))
+        kinds[match.start(3) : match.end(3)] = bytes([_DROP]) * len(match.group(3))
+    for match in _HTML.finditer(text):
+        kinds[match.start() : match.end()] = bytes([_SPACE]) * (match.end() - match.start())
+    for pattern in (_LINE_MARKER, _ESCAPE):
+        for match in pattern.finditer(text):
+            kinds[match.start() : match.end()] = bytes([_DROP]) * (match.end() - match.start())
+    entities = {}
+    for match in _ENTITY.finditer(text):
+        if kinds[match.start()] == _KEEP and (decoded := html.unescape(match.group())) != match.group():
+            entities[match.start()] = (match.end(), decoded)
+    return kinds, entities
+
+
+@dataclass(frozen=True)
+class Folded:
+    """A normalised text with, for each of its characters, the original span it came from."""
+
+    text: str
+    starts: list[int]
+    ends: list[int]
+
+
+def fold(text: str) -> Folded:
+    """Normalise `text` (see the module docstring), keeping the map back to the original offsets."""
+    kinds, entities = _markup(text)
     chars: list[str] = []
     starts: list[int] = []
     ends: list[int] = []
@@ -62,10 +93,17 @@ def _fold(text: str) -> tuple[str, list[int], list[int]]:
     space_end = 0
     i, length = 0, len(text)
     while i < length:
-        j = i + 1
-        while j < length and _continues_cluster(text[j]):
-            j += 1
-        cluster = text[i:j]
+        if kinds[i] == _DROP or text[i] in _DROPPED_CHARS:
+            i += 1
+            continue
+        if i in entities:
+            j, cluster = entities[i]
+        else:
+            j = i + 1
+            while j < length and _continues_cluster(text[j]):
+                j += 1
+            cluster = " " if kinds[i] == _SPACE or text[i] in _SPACE_CHARS else text[i:j]
+        cluster = cluster.translate(_TYPOGRAPHY)
         folded = cluster.lower() if cluster.isascii() else unicodedata.normalize("NFKC", cluster).casefold()
         for char in folded:
             if char.isspace():
@@ -85,36 +123,57 @@ def _fold(text: str) -> tuple[str, list[int], list[int]]:
                 starts.append(i)
                 ends.append(j)
         i = j
-    return "".join(chars), starts, ends
+    return Folded("".join(chars), starts, ends)
 
 
 def normalize(text: str) -> str:
     """The form in which a quote and the card are compared when they differ exactly."""
-    return _fold(text)[0]
+    return fold(text).text
 
 
-class CardIndex:
+@dataclass(frozen=True)
+class Located:
+    """Where a quote sits in the card: `text[start:end]`, how it matched, and how similar it is (0-1)."""
+
+    start: int | None
+    end: int | None
+    match: MatchKind
+    similarity: float
+
+
+NOT_FOUND = Located(None, None, "none", 0.0)
+
+
+class Aligner:
     """One card's text, normalised once, so that aligning many quotes costs one pass over the card."""
 
     def __init__(self, text: str) -> None:
         self.text = text
-        self._folded, self._starts, self._ends = _fold(text)
+        self._folded = fold(text)
 
-    def align(self, quote: str) -> Evidence:
-        """Locate `quote`: exactly, else normalised (offsets of the original span), else `none`.
+    @cached_property
+    def _grams(self) -> GramIndex:
+        """Built on the first quote that needs an approximate search; most cards never need it."""
+        return GramIndex(self._folded.text)
 
-        `Evidence` holds quotes of 8-400 characters only, so other quotes raise pydantic's
-        ValidationError, as they do in a `CapabilityDraft`.
-        """
-        if quote.strip():
-            start = self.text.find(quote)
-            if start >= 0:
-                return Evidence(quote=quote, start=start, end=start + len(quote), match="exact")
-            needle = normalize(quote)
-            span = self._find_normalized(needle) if needle else None
-            if span is not None:
-                return Evidence(quote=quote, start=span[0], end=span[1], match="normalized")
-        return Evidence(quote=quote, match="none")
+    def locate(self, quote: str) -> Located:
+        """Find `quote`: exactly, else normalised, else approximately (fuzzy), else NOT_FOUND."""
+        if not quote.strip():
+            return NOT_FOUND
+        start = self.text.find(quote)
+        if start >= 0:
+            return Located(start, start + len(quote), "exact", 1.0)
+        needle = normalize(quote)
+        if not needle.strip():
+            return NOT_FOUND
+        span = self._find_normalized(needle)
+        if span is not None:
+            return Located(span[0], span[1], "normalized", 1.0)
+        approximate = find_approximate(self._grams, needle)
+        if approximate is None:
+            return NOT_FOUND
+        first, last, similarity = approximate
+        return Located(self._folded.starts[first], self._folded.ends[last - 1], "fuzzy", similarity)
 
     def _find_normalized(self, needle: str) -> tuple[int, int] | None:
         """The first occurrence of `needle` that begins and ends on whole original characters.
@@ -122,17 +181,23 @@ class CardIndex:
         One original character can normalise to several ("ﬁ" to "fi"); a match that takes only part of
         such a character would report a span whose text does not normalise to the quote.
         """
-        position = self._folded.find(needle)
+        folded, starts, ends = self._folded.text, self._folded.starts, self._folded.ends
+        position = folded.find(needle)
         while position >= 0:
             last = position + len(needle) - 1
-            begins_whole = position == 0 or self._starts[position - 1] != self._starts[position]
-            ends_whole = last == len(self._folded) - 1 or self._ends[last + 1] != self._ends[last]
+            begins_whole = position == 0 or starts[position - 1] != starts[position]
+            ends_whole = last == len(folded) - 1 or ends[last + 1] != ends[last]
             if begins_whole and ends_whole:
-                return self._starts[position], self._ends[last]
-            position = self._folded.find(needle, position + 1)
+                return starts[position], ends[last]
+            position = folded.find(needle, position + 1)
         return None
+
+
+def as_evidence(quote: str, located: Located) -> Evidence:
+    """Contract evidence; quotes outside 8-400 characters raise pydantic's ValidationError."""
+    return Evidence(quote=quote, start=located.start, end=located.end, match=located.match)
 
 
 def align_quote(text: str, quote: str) -> Evidence:
     """Locate one quote in `text`; build a `CardIndex` instead when aligning several."""
-    return CardIndex(text).align(quote)
+    return as_evidence(quote, Aligner(text).locate(quote))

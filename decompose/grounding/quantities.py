@@ -7,11 +7,12 @@ numbers are checked and nothing else is:
 - Digits inside a name are not quantities: a number glued to a Latin letter on its left (Qwen3, L2,
   v3, e5), joined by `-`, `_`, `.` or `/` to a word on its left (text-embedding-3-small, SHA-256,
   UTF-8, gpt-4o, Llama-3.1-8B), followed by a letter that is no unit (4o, 3rd, 3D), or part of a
-  dotted version (4.51.0). CJK characters may touch a number on either side ("정확도89.36%", "40亿").
+  dotted version (4.51.0). Sizes listed with slashes are quantities each ("0.6B/4B/8B"). CJK
+  characters may touch a number on either side ("정확도89.36%", "40亿").
 - Multipliers k/K (1e3), M/m (1e6), B/b (1e9), T/t (1e12) count only glued to the number ("4B", not
-  "4 B"); thousand/million/billion/trillion may follow a space; Korean/CJK 백/百 (1e2), 천/千 (1e3),
-  만/万/萬 (1e4), 억/亿/億 (1e8), 조/兆 (1e12) stack ("천만" = 1e7). The value is expanded (32K =
-  32000, unit "").
+  "4 B"); thousand/million/billion/trillion may follow a space or a hyphen ("8-billion-parameter");
+  Korean/CJK 백/百 (1e2), 천/千 (1e3), 만/万/萬 (1e4), 억/亿/億 (1e8), 조/兆 (1e12) stack ("천만" =
+  1e7). The value is expanded (32K = 32000, unit "").
 - Units come in three families that never match each other: counts (unit ""), percentages ("%") and
   byte sizes ("bytes", value in bytes: 67.5 TB = 6.75e13, 1 GiB = 2**30).
 - A 4-digit number from 1900 to 2100 without a unit is a year, not a quantity ("June 2025"), unless
@@ -21,10 +22,11 @@ numbers are checked and nothing else is:
   end takes the right end's multiplier and unit ("1–2B" is 1e9 and 2e9, "10–20%" is 10% and 20%).
 - Signs are ignored; "224x224" and other digit-letter-digit tokens are not quantities.
 
-Matching: a number written with a multiplier or a byte unit is taken as rounded, so it matches a value
-within 2.5 % of it; k/K, M and the decimal byte units are also read as powers of 1024, so "32K"
-matches 32,768 and "1M" matches 1,048,576. Plain numbers match when they agree to the precision of
-the coarser one ("89%" matches "89.36%", "2500" does not match "2560").
+Matching: a number written with a multiplier or a byte unit, or after a hedge ("about 90%", "close
+to", "nearly", "~", "약"), is taken as rounded, so it matches a value within 2.5 % of it; k/K, M and
+the decimal byte units are also read as powers of 1024, so "32K" matches 32,768 and "1M" matches
+1,048,576. Plain numbers match when they agree to the precision of the coarser one ("89%" matches
+"89.36%", "2500" does not match "2560").
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-from decompose.grounding.align import is_cjk
+from decompose.grounding.cjk import is_cjk
 
 RELATIVE_TOLERANCE = 0.025
 COUNT, PERCENT, BYTES = "", "%", "bytes"
@@ -45,7 +47,7 @@ _SUFFIX = re.compile(
       (?P<bytes>[ ]?(?i:(?P<prefix>[kmgtp])(?P<binary>i)?b|(?P<word_prefix>kilo|mega|giga|tera|peta)?bytes?)
                 (?![A-Za-z]))
     | (?P<percent>[ ]?(?:%|(?i:percent|per[ ]cent)(?![A-Za-z])|퍼센트))
-    | (?P<word>[ ]?(?i:thousand|million|billion|trillion)(?![A-Za-z]))
+    | (?P<word>[ -]?(?i:thousand|million|billion|trillion)(?![A-Za-z]))
     | (?P<letter>[kKmMbBtT](?![A-Za-z0-9]))
     | (?P<cjk>[백百천千만万萬억亿億조兆]+)
     | (?P<times>[x×](?![A-Za-z0-9]))
@@ -54,6 +56,10 @@ _SUFFIX = re.compile(
 )
 _RANGE_JOIN = re.compile(r"\s*(?:[-–—~]|to|up to|through)\s*", re.IGNORECASE)
 _FOLLOWING_WORD = re.compile(r"[ -]?([^\W\d_]+)")
+_HEDGE = re.compile(
+    r"(?:\b(?:about|around|approximately|approx\.|roughly|nearly|almost|close to)|~|≈|약)\s*$", re.IGNORECASE
+)
+_QUANTITY_BEFORE_SLASH = re.compile(r"(?<![A-Za-z0-9_.-])\d+(?:\.\d+)?[kKmMbBtT%]?$")
 
 _SCALES = {"k": 1e3, "m": 1e6, "b": 1e9, "g": 1e9, "t": 1e12, "p": 1e15}
 _WORD_SCALES = {"thousand": 1e3, "million": 1e6, "billion": 1e9, "trillion": 1e12,
@@ -160,6 +166,8 @@ def _inside_name(text: str, start: int) -> bool:
     before = text[start - 1]
     if before.isalpha() and not is_cjk(before):
         return True
+    if before == "/" and _QUANTITY_BEFORE_SLASH.search(text, 0, start - 1):
+        return False  # a list of sizes such as 0.6B/4B/8B
     return before in "-_./" and start >= 2 and text[start - 2].isalnum()
 
 
@@ -180,7 +188,7 @@ def _suffix(text: str, end: int) -> _Suffix | None:
     if match.group("percent"):
         return _Suffix(match.end(), 1.0, PERCENT, False, None)
     if match.group("word"):
-        return _Suffix(match.end(), _WORD_SCALES[match.group("word").strip().lower()], COUNT, True, None)
+        return _Suffix(match.end(), _WORD_SCALES[match.group("word").strip(" -").lower()], COUNT, True, None)
     if match.group("letter"):
         letter = match.group("letter").lower()
         binary = 1024.0 ** _BINARY_POWERS[letter] if letter in "km" else None
@@ -205,14 +213,15 @@ def _counted_noun_follows(text: str, end: int) -> bool:
 def _quantity(text: str, reading: _Reading) -> Quantity:
     suffix = reading.suffix
     raw = text[reading.start : reading.end].strip()
+    hedged = _HEDGE.search(text, 0, reading.start) is not None
     if suffix is None:
-        return Quantity(raw, reading.number, COUNT, rounding=reading.rounding)
+        return Quantity(raw, reading.number, COUNT, approximate=hedged, rounding=reading.rounding)
     binary = None if suffix.binary_scale is None else reading.number * suffix.binary_scale
     return Quantity(
         raw,
         reading.number * suffix.scale,
         suffix.unit,
-        approximate=suffix.approximate,
+        approximate=suffix.approximate or hedged,
         rounding=reading.rounding * suffix.scale,
         binary_value=binary,
     )

@@ -15,7 +15,7 @@ import jinja2
 
 from decompose.errors import ConfigError
 
-PROMPT_NAMES = ("system", "extract")
+PROMPT_NAMES = ("system", "extract", "reground")
 
 
 def prompts_dir() -> Path:

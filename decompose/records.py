@@ -131,6 +131,11 @@ class Decomposition(BaseModel):
     artifact: Artifact
     capabilities: list[Capability]
     provenance: Provenance
+    notes: list[str] = Field(
+        default_factory=list,
+        description="What the run left out and why: parts of the card not decomposed, records dropped, "
+        "a card with too little to decompose.",
+    )
 
 
 @dataclass(frozen=True)

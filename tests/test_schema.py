@@ -176,7 +176,7 @@ def test_schema_header_declares_draft_2020_12(make_schema: Any, file_name: str, 
 
 def test_decomposition_schema_has_the_contract_field_names() -> None:
     schema = decomposition_schema()
-    assert properties_at(schema, "") == {"schema_version", "artifact", "capabilities", "provenance"}
+    assert properties_at(schema, "") == {"schema_version", "artifact", "capabilities", "provenance", "notes"}
     assert properties_at(schema, "artifact") == {"id", "kind", "name", "url", "source_digest", "metadata"}
     assert properties_at(schema, "capabilities[]") == {
         "id", "name", "description", "unique", "vs_alternatives", "category",

@@ -380,3 +380,17 @@ def test_non_object_bodies_replay_byte_for_byte(tmp_path: Path, content: bytes) 
     assert direct(RecordReplayTransport("record", tmp_path, inner=inner), content).content == content
     replayed = direct(RecordReplayTransport("replay", tmp_path), content)
     assert (replayed.status_code, replayed.headers["content-type"], replayed.content) == (200, "text/x", content)
+
+
+def test_a_key_echoed_back_by_the_endpoint_is_redacted_from_the_fixture(tmp_path: Path) -> None:
+    planted = "sk-test-ECHOED-SECRET-123"
+    echo = httpx2.MockTransport(
+        lambda request: httpx2.Response(400, json={"error": {"message": f"bad key {planted} for model"}})
+    )
+    transport = RecordReplayTransport("record", tmp_path, inner=echo)
+    client = openai.OpenAI(api_key=planted, base_url="https://api.openai.com/v1", max_retries=0,
+                           http_client=openai.DefaultHttpx2Client(transport=transport))
+    with pytest.raises(openai.BadRequestError):
+        client.chat.completions.create(model="gpt-4o-mini", messages=[{"role": "user", "content": "hi"}])
+    written = [path.read_text() for path in tmp_path.glob("*.json")]
+    assert written and all(planted not in text and "[REDACTED]" in text for text in written)

@@ -1,16 +1,27 @@
-"""GitHub READMEs and plain URLs (Markdown and HTML) through a local static server."""
+"""GitHub READMEs and plain URLs (Markdown and HTML) through a local static server.
+
+The server listens on 127.0.0.1, which the private-address guard refuses for URL sources, so URL
+sources are loaded with `allow_private_urls=True` here; the GitHub API (`GITHUB_API_URL`) is an
+operator setting and is reached without it. The guard itself is tested in test_security.py.
+"""
 
 from __future__ import annotations
 
+import functools
+import gzip
+import ipaddress
 import socket
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
 from decompose.errors import AccessDenied, InputError, SourceNotFound
-from decompose.sources import load_card
+from decompose.sources import guard, load_card
 from decompose.sources.web import html_to_text
 from tests.support.hub_server import Route, RunningServer, web_server
+
+load_url = functools.partial(load_card, allow_private_urls=True)
 
 TOOL_README = "# Tool\n\nA command-line tool.\n\n## Install\n\npip install tool\n"
 DATASET_MD = "---\ntask_categories: [text-generation]\n---\n# Corpus\n\nText.\n"
@@ -32,6 +43,7 @@ PAGE_TEXT = (
     "```\nmodel = load()\n    model.encode(x)\n```\n\n## Limits\n\nEnglish\u00a0only.\n"
 )
 OVER_LIMIT = b"a" * (2 * 1024 * 1024 + 1)
+TOO_BIG = "is larger than the 2 MB a card may have; give the card itself, not a data file (or raise --max-bytes)"
 
 ROUTES = {
     "/repos/octo/tool/readme": Route(TOOL_README, content_type="application/vnd.github.raw; charset=utf-8"),
@@ -48,6 +60,14 @@ ROUTES = {
     "/cards/login": Route(status=401),
     "/cards/forbidden": Route(status=403),
     "/cards/broken": Route(status=502),
+    "/cards/gzip-bomb.md": Route(gzip.compress(b"a" * 10 * 1024 * 1024), headers={"Content-Encoding": "gzip"}),
+    "/loop/a": Route(status=302, headers={"Location": "/loop/b"}),
+    "/loop/b": Route(status=302, headers={"Location": "/loop/a"}),
+    "/cards/to-file": Route(status=302, headers={"Location": "file:///etc/passwd"}),
+    "/cards/to-metadata": Route(status=302, headers={"Location": "http://169.254.169.254/latest/meta-data/"}),
+    "/cards/no-location": Route(status=302),
+    "/repos/octo/renamed/readme": Route(status=301, headers={"Location": "/repos/octo/tool/readme"}),
+    "/repos/octo/to-metadata/readme": Route(status=302, headers={"Location": "http://169.254.169.254/latest/"}),
     "/": Route("# Home page\n"),
 }
 
@@ -116,7 +136,7 @@ def test_github_errors(source: str, error: type[Exception], expected: str, web: 
 
 def test_markdown_url(web: RunningServer) -> None:
     url = f"{web.url}/cards/corpus.md"
-    card = load_card(url)
+    card = load_url(url)
     assert card.text == DATASET_MD
     assert (card.source, card.id, card.name, card.kind, card.url) == (url, "corpus.md", "Corpus", "dataset", url)
     assert card.metadata == {"task_categories": ["text-generation"]}
@@ -124,17 +144,17 @@ def test_markdown_url(web: RunningServer) -> None:
 
 def test_redirect_is_followed(web: RunningServer) -> None:
     url = f"{web.url}/cards/moved"
-    card = load_card(url)
+    card = load_url(url)
     assert (card.text, card.id, card.url) == (DATASET_MD, "moved", url)
 
 
 def test_url_without_path_is_named_by_host(web: RunningServer) -> None:
-    card = load_card(f"{web.url}/")
+    card = load_url(f"{web.url}/")
     assert (card.id, card.name) == ("127.0.0.1", "Home page")
 
 
 def test_html_page_becomes_readable_text(web: RunningServer) -> None:
-    card = load_card(f"{web.url}/cards/page")
+    card = load_url(f"{web.url}/cards/page")
     assert card.text == PAGE_TEXT
     assert (card.id, card.name) == ("page", "Model & card")
     assert [(s.title, s.level) for s in card.sections] == [("Model & card", 1), ("Limits", 2)]
@@ -148,7 +168,7 @@ def test_html_to_text_drops_scripts_and_styles() -> None:
 
 
 def test_declared_charset_is_honoured(web: RunningServer) -> None:
-    assert load_card(f"{web.url}/cards/latin.md").text == "# Café\n"
+    assert load_url(f"{web.url}/cards/latin.md").text == "# Café\n"
 
 
 @pytest.mark.parametrize(
@@ -160,10 +180,14 @@ def test_declared_charset_is_honoured(web: RunningServer) -> None:
         ("/cards/forbidden", AccessDenied,
          "{url}/cards/forbidden refused access (403); give a URL readable without logging in"),
         ("/cards/broken", SourceNotFound, "{url}/cards/broken answered 502; check the URL or try again later"),
-        ("/cards/big.md", InputError,
-         "{url}/cards/big.md is larger than the 2 MB a card may have; give the card itself, not a data file"),
-        ("/cards/big-streamed.md", InputError,
-         "{url}/cards/big-streamed.md is larger than the 2 MB a card may have; give the card itself, not a data file"),
+        ("/cards/big.md", InputError, "{url}/cards/big.md " + TOO_BIG),
+        ("/cards/big-streamed.md", InputError, "{url}/cards/big-streamed.md " + TOO_BIG),
+        ("/cards/gzip-bomb.md", InputError, "{url}/cards/gzip-bomb.md " + TOO_BIG),
+        ("/loop/a", SourceNotFound, "{url}/loop/a redirected more than 10 times; check the URL"),
+        ("/cards/to-file", InputError,
+         "refused {url}/cards/to-file: it redirects to 'file:///etc/passwd', which is not an http(s) URL"),
+        ("/cards/no-location", SourceNotFound,
+         "{url}/cards/no-location answered 302; check the URL or try again later"),
         ("/cards/binary.bin", InputError,
          "{url}/cards/binary.bin is binary (NUL byte at offset 8), not a text card; give a Markdown or text file"),
         ("/cards/empty.html", InputError,
@@ -172,7 +196,7 @@ def test_declared_charset_is_honoured(web: RunningServer) -> None:
 )
 def test_url_errors(path: str, error: type[Exception], expected: str, web: RunningServer) -> None:
     with pytest.raises(error) as raised:
-        load_card(web.url + path)
+        load_url(web.url + path)
     assert type(raised.value) is error
     assert message_of(raised) == expected.format(url=web.url)
 
@@ -183,7 +207,100 @@ def test_unreachable_url() -> None:
         port = probe.getsockname()[1]
     url = f"http://127.0.0.1:{port}/card.md"
     with pytest.raises(SourceNotFound) as raised:
-        load_card(url, timeout=2)
+        load_url(url, timeout=2)
     message = message_of(raised)
     assert message.startswith(f"cannot fetch {url} (")
     assert message.endswith("); check the URL and the network")
+
+
+def test_max_bytes_is_configurable(web: RunningServer) -> None:
+    url = f"{web.url}/cards/corpus.md"
+    assert load_url(url, max_bytes=len(DATASET_MD)).text == DATASET_MD
+    with pytest.raises(InputError) as raised:
+        load_url(url, max_bytes=len(DATASET_MD) - 1)
+    assert message_of(raised) == (
+        f"{url} is larger than the {len(DATASET_MD) - 1} bytes a card may have; "
+        "give the card itself, not a data file (or raise --max-bytes)"
+    )
+
+
+def test_a_url_on_a_private_address_is_refused_before_any_request(web: RunningServer) -> None:
+    with pytest.raises(InputError) as raised:
+        load_card(f"{web.url}/cards/corpus.md")
+    assert "127.0.0.1 is a loopback address" in message_of(raised)
+    assert "--allow-private-urls" in message_of(raised)
+    assert web.requests == []
+
+
+def test_github_redirect_within_the_api_keeps_the_token(web: RunningServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GITHUB_TOKEN", "ghp_very_secret")
+    card = load_card("https://github.com/octo/renamed")
+    assert card.text == TOOL_README
+    assert [request.path for request in web.requests] == ["/repos/octo/renamed/readme", "/repos/octo/tool/readme"]
+    assert all(request.headers["authorization"] == "Bearer ghp_very_secret" for request in web.requests)
+
+
+def test_github_redirect_away_from_the_api_is_checked(web: RunningServer) -> None:
+    """The API's own origin is the operator's; where it redirects to is not."""
+    with pytest.raises(InputError) as raised:
+        load_card("https://github.com/octo/to-metadata")
+    assert message_of(raised).startswith(
+        "refused http://169.254.169.254/latest/ (redirected from "
+        f"{web.url}/repos/octo/to-metadata/readme): 169.254.169.254 is a link-local address;"
+    )
+
+
+def test_token_does_not_follow_a_redirect_to_another_origin(
+    web: RunningServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("GITHUB_TOKEN", "ghp_very_secret")
+    port = web.url.rsplit(":", 1)[1]
+    elsewhere = f"http://localhost:{port}/cards/corpus.md"
+    routes = {"/repos/octo/away/readme": Route(status=302, headers={"Location": elsewhere})}
+    with web_server(routes) as api:
+        monkeypatch.setenv("GITHUB_API_URL", api.url)
+        with pytest.raises(InputError, match="localhost resolves to 127.0.0.1, a loopback address"):
+            load_card("https://github.com/octo/away")
+        assert web.requests == []
+        assert load_card("https://github.com/octo/away", allow_private_urls=True).text == DATASET_MD
+    [followed] = web.requests
+    assert followed.headers["host"] == f"localhost:{port}"
+    assert "authorization" not in followed.headers
+
+
+def test_every_redirect_hop_is_checked(web: RunningServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With 127.0.0.1 taken as public (the test server has to live somewhere), the redirect to the
+    cloud metadata address is still refused, before anything connects to it."""
+    real = guard.blocked_reason
+    monkeypatch.setattr(guard, "blocked_reason", lambda a: None if a == ipaddress.ip_address("127.0.0.1") else real(a))
+    assert load_card(f"{web.url}/cards/corpus.md").text == DATASET_MD
+    with pytest.raises(InputError) as raised:
+        load_card(f"{web.url}/cards/to-metadata")
+    assert message_of(raised).startswith(
+        f"refused http://169.254.169.254/latest/meta-data/ (redirected from {web.url}/cards/to-metadata): "
+        "169.254.169.254 is a link-local address"
+    )
+
+
+def test_connection_goes_to_the_checked_address_not_a_second_dns_answer(
+    web: RunningServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """DNS rebinding: the name answers 127.0.0.1 when checked and an unroutable address after that.
+    The fetch works only if it connects to the address that was checked."""
+    answers = iter(["127.0.0.1", "10.255.255.1"])
+    resolved: list[str] = []
+    real_getaddrinfo = socket.getaddrinfo
+
+    def rebinding(host: Any, port: Any, *args: Any, **kwargs: Any) -> Any:
+        if host != "cards.test":
+            return real_getaddrinfo(host, port, *args, **kwargs)
+        resolved.append(host)
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (next(answers), port))]
+
+    monkeypatch.setattr(socket, "getaddrinfo", rebinding)
+    monkeypatch.setattr(guard, "blocked_reason", lambda address: None)
+    port = web.url.rsplit(":", 1)[1]
+    card = load_card(f"http://cards.test:{port}/cards/corpus.md", timeout=2)
+    assert card.text == DATASET_MD
+    assert resolved == ["cards.test"]
+    assert web.requests[-1].headers["host"] == f"cards.test:{port}"

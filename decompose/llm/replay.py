@@ -256,7 +256,7 @@ class RecordReplayTransport(httpx2.BaseTransport, httpx2.AsyncBaseTransport):
         stored = {
             "status": response.status_code,
             "headers": {name: response.headers[name] for name in _KEPT_HEADERS if name in response.headers},
-            "body": _json_value(content),
+            "body": _json_value(_redacted(content, _credentials(request))),
         }
         exchange = {
             "request": {"method": request.method.upper(), "path": request.url.path, "body": _json_value(body)},
@@ -324,3 +324,23 @@ class RecordReplayTransport(httpx2.BaseTransport, httpx2.AsyncBaseTransport):
             where = _first_difference(best.body, _json_value(body)) or "body"
         return f"{best.key} (differs at {where})"
 
+
+_CREDENTIAL_HEADERS = ("authorization", "api-key", "openai-organization", "openai-project")
+
+
+def _credentials(request: httpx2.Request) -> list[str]:
+    """The secrets this request carried; an endpoint may echo one back in an error body."""
+    found = []
+    for name in _CREDENTIAL_HEADERS:
+        value = request.headers.get(name, "")
+        secret = value.split(" ", 1)[1] if value.lower().startswith("bearer ") else value
+        if len(secret) >= 8:
+            found.append(secret)
+    return found
+
+
+def _redacted(content: bytes, secrets: list[str]) -> bytes:
+    """`content` with every credential replaced, so no recorded fixture can carry one."""
+    for secret in secrets:
+        content = content.replace(secret.encode("utf-8"), b"[REDACTED]")
+    return content

@@ -5,5 +5,6 @@ string, `hub` and `web` fetch, `text` decodes and parses, `loader` assembles the
 """
 
 from decompose.sources.loader import load_card
+from decompose.sources.text import MAX_CARD_BYTES
 
-__all__ = ["load_card"]
+__all__ = ["MAX_CARD_BYTES", "load_card"]

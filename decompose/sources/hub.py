@@ -29,7 +29,7 @@ from huggingface_hub.hf_api import DatasetInfo, ModelInfo
 
 from decompose.errors import AccessDenied, DecomposeError, SourceNotFound
 from decompose.sources.refs import HubRef
-from decompose.sources.text import check_size, decode_card, one_line
+from decompose.sources.text import MAX_CARD_BYTES, check_size, decode_card, one_line
 
 DEFAULT_ENDPOINT = "https://huggingface.co"
 
@@ -44,16 +44,16 @@ def hub_endpoint() -> str:
     return (os.environ.get("HF_ENDPOINT") or DEFAULT_ENDPOINT).rstrip("/")
 
 
-def fetch_hub_card(ref: HubRef, *, timeout: float) -> HubCard:
+def fetch_hub_card(ref: HubRef, *, timeout: float, max_bytes: int = MAX_CARD_BYTES) -> HubCard:
     """Read the repo's info, then its README.md; every hub failure becomes a one-line DecomposeError."""
     endpoint = hub_endpoint()
     token: str | bool = os.environ.get("HF_TOKEN") or False
     try:
         info = _repo_info(ref, endpoint=endpoint, token=token, timeout=timeout)
-        data = _download_readme(ref, endpoint=endpoint, token=token, timeout=timeout)
+        data = _download_readme(ref, endpoint=endpoint, token=token, timeout=timeout, max_bytes=max_bytes)
     except (OSError, httpx2.HTTPError, EntryNotFoundError) as error:
         raise _translate(error, ref, endpoint=endpoint, has_token=bool(token)) from None
-    return HubCard(decode_card(data, f"the card of {ref.kind} {ref.repo_id}"), hub_metadata(info))
+    return HubCard(decode_card(data, f"the card of {ref.kind} {ref.repo_id}", max_bytes), hub_metadata(info))
 
 
 def _repo_info(ref: HubRef, *, endpoint: str, token: str | bool, timeout: float) -> ModelInfo | DatasetInfo:
@@ -63,7 +63,7 @@ def _repo_info(ref: HubRef, *, endpoint: str, token: str | bool, timeout: float)
     return api.model_info(ref.repo_id, timeout=timeout)
 
 
-def _download_readme(ref: HubRef, *, endpoint: str, token: str | bool, timeout: float) -> bytes:
+def _download_readme(ref: HubRef, *, endpoint: str, token: str | bool, timeout: float, max_bytes: int) -> bytes:
     with tempfile.TemporaryDirectory(prefix="decompose-hub-") as directory:
         path = Path(
             hf_hub_download(
@@ -76,7 +76,7 @@ def _download_readme(ref: HubRef, *, endpoint: str, token: str | bool, timeout: 
                 etag_timeout=timeout,
             )
         )
-        check_size(path.stat().st_size, f"the card of {ref.kind} {ref.repo_id}")
+        check_size(path.stat().st_size, f"the card of {ref.kind} {ref.repo_id}", max_bytes)
         return path.read_bytes()
 
 

@@ -31,6 +31,8 @@ HUB_CARD_SUFFIXES = ((), ("tree", "main"), ("blob", "main", "README.md"), ("reso
 CARD_FILE_SUFFIXES = (".md", ".markdown", ".txt", ".rst", ".html", ".htm", ".yaml", ".yml", ".json")
 
 REPO_PART = re.compile(r"[A-Za-z0-9][\w.-]*", re.ASCII)
+# `data:...`, `javascript:...`, `mailto:...`: a URL without `//` (one letter would be a Windows drive).
+OPAQUE_SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]+):")
 MAX_REPO_PART = 96
 
 
@@ -124,6 +126,10 @@ def _exists(path: Path) -> bool:
 
 def _parse_bare(source: str) -> SourceRef:
     """A string that names no existing path: a hub id, or a file that is missing."""
+    if (scheme := OPAQUE_SCHEME.match(source)) is not None:
+        raise InputError(
+            f"cannot read '{source}': the {scheme.group(1)}: scheme is not supported; give {ACCEPTED_FORMS}"
+        )
     if source.lower().endswith(CARD_FILE_SUFFIXES) or source.startswith(("/", "./", "../", "~", "\\")):
         raise SourceNotFound(f"no such file: {source}; check the path")
     if source.startswith("datasets/") and source.count("/") == 2:
@@ -157,10 +163,11 @@ def _parse_hub_url(url: str, segments: list[str]) -> SourceRef:
         return UrlRef(url)
     if len(segments) < 2:
         raise InputError(f"'{url}' names no dataset; expected https://huggingface.co/datasets/ORG/NAME")
+    repo_id = validate_repo_id("/".join(segments[:2]))
     if tuple(segments[2:]) not in HUB_CARD_SUFFIXES:
-        base = HubRef(kind, "/".join(segments[:2])).url
+        base = HubRef(kind, repo_id).url
         raise InputError(f"'{url}' points inside a repository; give the repository URL {base}, whose card is read")
-    return HubRef(kind, validate_repo_id("/".join(segments[:2])))
+    return HubRef(kind, repo_id)
 
 
 def _parse_github_url(url: str, segments: list[str]) -> SourceRef:

@@ -33,17 +33,32 @@ HEADING = re.compile(r" {0,3}(#{1,6})(?:[ \t]+(.*?))?[ \t]*\r?$")
 CLOSING_HASHES = re.compile(r"(?:^|[ \t]+)#+$")
 FENCE = re.compile(r" {0,3}(`{3,}|~{3,})(.*?)\r?$")
 DELIMITER = re.compile(r"---[ \t]*\r?\n?")
+# Far beyond any real card's front matter (the hub's model-index tables run to a few thousand
+# values), far below what would stall a run; see `json_safe`.
+MAX_FRONT_MATTER_VALUES = 100_000
+MAX_FRONT_MATTER_DEPTH = 64
 
 
-def check_size(size: int, origin: str) -> None:
-    """Refuse anything over MAX_CARD_BYTES: no card is that long, and an LLM could not read it whole."""
-    if size > MAX_CARD_BYTES:
-        raise InputError(f"{origin} is larger than the 2 MB a card may have; give the card itself, not a data file")
+def check_size(size: int, origin: str, limit: int = MAX_CARD_BYTES) -> None:
+    """Refuse anything over `limit` bytes: no card is that long, and an LLM could not read it whole."""
+    if size > limit:
+        raise InputError(
+            f"{origin} is larger than the {size_text(limit)} a card may have; "
+            "give the card itself, not a data file (or raise --max-bytes)"
+        )
 
 
-def decode_card(data: bytes, origin: str) -> str:
+def size_text(size: int) -> str:
+    """`2 MB`, `512 KB`, `6071 bytes`: a limit as a person would say it, and exactly."""
+    for unit, scale in (("MB", 1024 * 1024), ("KB", 1024)):
+        if size % scale == 0:
+            return f"{size // scale} {unit}"
+    return f"{size} bytes"
+
+
+def decode_card(data: bytes, origin: str, limit: int = MAX_CARD_BYTES) -> str:
     """Decode card bytes as UTF-8 (dropping a BOM), refusing empty, binary and mis-encoded input."""
-    check_size(len(data), origin)
+    check_size(len(data), origin, limit)
     if data.startswith(UTF16_BOMS):
         raise InputError(f"{origin} is UTF-16 encoded; save it as UTF-8")
     nul = data.find(b"\x00")
@@ -92,28 +107,61 @@ def _load_yaml(source: str, origin: str) -> dict[str, Any]:
         raise InputError(
             f"{origin}: the front matter is not valid YAML{where} ({problem}); fix the YAML between the --- lines"
         ) from None
+    except RecursionError:
+        raise _too_deep(origin) from None
     if loaded is None:
         return {}
     if not isinstance(loaded, dict):
         raise InputError(
             f"{origin}: the front matter must be a YAML mapping of key: value lines, not a {type(loaded).__name__}"
         )
-    return json_safe(loaded)
+    return json_safe(loaded, origin)
 
 
-def json_safe(value: Any) -> Any:
-    """Make YAML values JSON-safe: dates as ISO strings, keys as strings, other odd types as str."""
-    if isinstance(value, dict):
-        return {str(key): json_safe(item) for key, item in value.items()}
-    if isinstance(value, (list, tuple, set, frozenset)):
-        return [json_safe(item) for item in value]
-    if isinstance(value, (dt.date, dt.time)):
-        return value.isoformat()
-    if isinstance(value, float) and not math.isfinite(value):
+def _too_deep(origin: str) -> InputError:
+    return InputError(
+        f"{origin}: the front matter nests deeper than {MAX_FRONT_MATTER_DEPTH} levels "
+        "(or refers to itself through an alias); flatten it"
+    )
+
+
+def json_safe(value: Any, origin: str = "the card") -> Any:
+    """Make YAML values JSON-safe: dates as ISO strings, keys as strings, other odd types as str.
+
+    `yaml.safe_load` keeps an alias as a second reference to one object, but JSON has no
+    references: converting copies each one, so a few lines of nested aliases ("billion laughs")
+    would expand into billions of values. The copy is therefore bounded in size and depth.
+    """
+    return _JsonSafe(origin).convert(value, 0)
+
+
+class _JsonSafe:
+    """One conversion: the count of values copied runs across the whole front matter."""
+
+    def __init__(self, origin: str) -> None:
+        self.origin = origin
+        self.values = 0
+
+    def convert(self, value: Any, depth: int) -> Any:
+        self.values += 1
+        if self.values > MAX_FRONT_MATTER_VALUES:
+            raise InputError(
+                f"{self.origin}: the front matter expands to more than {MAX_FRONT_MATTER_VALUES} values "
+                "(YAML aliases repeating each other?); remove the anchors and aliases"
+            )
+        if depth > MAX_FRONT_MATTER_DEPTH:
+            raise _too_deep(self.origin)
+        if isinstance(value, dict):
+            return {str(key): self.convert(item, depth + 1) for key, item in value.items()}
+        if isinstance(value, (list, tuple, set, frozenset)):
+            return [self.convert(item, depth + 1) for item in value]
+        if isinstance(value, (dt.date, dt.time)):
+            return value.isoformat()
+        if isinstance(value, float) and not math.isfinite(value):
+            return str(value)
+        if value is None or isinstance(value, (bool, int, float, str)):
+            return value
         return str(value)
-    if value is None or isinstance(value, (bool, int, float, str)):
-        return value
-    return str(value)
 
 
 def find_sections(text: str, body_start: int = 0) -> tuple[Section, ...]:

@@ -34,7 +34,7 @@ from decompose.errors import CacheError, InputError
 from decompose.records import Decomposition
 from decompose.schema import SchemaViolation, validate_decomposition
 
-__all__ = ["CacheEntry", "CacheKey", "Store", "default_cache_path"]
+__all__ = ["CacheEntry", "CacheKey", "CacheStats", "ModelUsage", "Store", "default_cache_path"]
 
 STORE_FORMAT = "1"
 _log = logging.getLogger("decompose")
@@ -137,6 +137,33 @@ class CacheEntry:
     requests: int
 
 
+@dataclass(frozen=True)
+class ModelUsage:
+    """What the rows answered by one model at one endpoint spent (tokens are priced per model)."""
+
+    endpoint: str
+    model: str
+    rows: int
+    requests: int
+    prompt_tokens: int
+    completion_tokens: int
+
+
+@dataclass(frozen=True)
+class CacheStats:
+    """What the cache holds, as `decompose cache stats` shows it; `cards` counts distinct card texts."""
+
+    rows: int
+    cards: int
+    capabilities: int
+    grounded: int
+    requests: int
+    prompt_tokens: int
+    completion_tokens: int
+    size_bytes: int
+    by_model: tuple[ModelUsage, ...]
+
+
 class Store:
     """A SQLite results cache at `path`; see the module docstring for the concurrency rules."""
 
@@ -214,6 +241,30 @@ class Store:
         if decomposition is None:
             raise InputError(f"the cached result {key[:12]} was invalid and has been dropped; decompose the card again")
         return decomposition
+
+    def stats(self) -> CacheStats:
+        """Totals over every row (read from the indexed columns, bodies are not parsed)."""
+        with self._guarded("count"):
+            totals = self._conn.execute(
+                "SELECT count(*), count(DISTINCT source_digest), total(capabilities), total(grounded),"
+                " total(requests), total(prompt_tokens), total(completion_tokens) FROM decompositions"
+            ).fetchone()
+            per_model = self._conn.execute(
+                "SELECT json_extract(key_fields, '$.endpoint'), json_extract(key_fields, '$.model'), count(*),"
+                " total(requests), total(prompt_tokens), total(completion_tokens) FROM decompositions"
+                " GROUP BY 1, 2 ORDER BY 3 DESC, 2"
+            ).fetchall()
+        rows, cards, *sums = totals
+        return CacheStats(
+            rows,
+            cards,
+            *(int(value) for value in sums),
+            size_bytes=_size_on_disk(self.path),
+            by_model=tuple(
+                ModelUsage(str(endpoint), str(model), count, int(requests), int(prompt), int(completion))
+                for endpoint, model, count, requests, prompt, completion in per_model
+            ),
+        )
 
     def clear(self) -> int:
         """Delete every cached result; returns how many were deleted."""
@@ -301,6 +352,17 @@ class Store:
         _log.warning(
             "results cache %s is corrupt (%s); moved it to %s and started a new one", self.path, cause, moved_to
         )
+
+
+def _size_on_disk(path: Path) -> int:
+    """The database with its WAL and shared-memory files, which another process may remove meanwhile."""
+    size = 0
+    for suffix in ("", "-wal", "-shm"):
+        try:
+            size += path.with_name(path.name + suffix).stat().st_size
+        except FileNotFoundError:
+            pass
+    return size
 
 
 def _enable_wal(conn: sqlite3.Connection, attempts: int = 100) -> None:

@@ -7,22 +7,34 @@ no request; the cache key is built once and the same object is used for lookup a
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import BinaryIO
 
 import httpx2
 
-from decompose.extract import Extraction, aextract, extract
+from decompose.cleaning import VERSION as CLEANER_VERSION
+from decompose.extract import DEFAULT_MAX_INPUT_TOKENS, Extraction, aextract, check_max_input_tokens, extract
 from decompose.llm import LLMSettings, StructuredLLM, resolve_endpoint, resolve_mode_name
+from decompose.llm.budget import TokenBudget, checked_limit
+from decompose.llm.limits import RateLimiter
 from decompose.prompts import prompt_set_version
 from decompose.records import SCHEMA_VERSION, Artifact, Card, Decomposition, Provenance
 from decompose.schema import validate_decomposition
-from decompose.sources import load_card
+from decompose.sources import MAX_CARD_BYTES, load_card
 from decompose.store import CacheKey, Store, default_cache_path
 
-CLEANING_VERSION = "none-1"
+CLEANING_VERSION = CLEANER_VERSION
 """Bumped whenever the text sent to the LLM is derived differently from the fetched card."""
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """A decomposition and whether the cache answered it (no request made, nothing spent now)."""
+
+    decomposition: Decomposition
+    cached: bool
 
 
 class Decomposer:
@@ -40,9 +52,19 @@ class Decomposer:
         use_cache: bool = True,
         fetch_timeout: float = 30.0,
         transport: httpx2.BaseTransport | None = None,
+        limiter: RateLimiter | None = None,
+        max_bytes: int = MAX_CARD_BYTES,
+        allow_private_urls: bool = False,
+        max_tokens_per_card: int | None = None,
+        strict: bool = False,
+        max_input_tokens: int = DEFAULT_MAX_INPUT_TOKENS,
     ) -> None:
         """`transport` replaces the HTTP transport under the LLM client (a proxy, a test double);
-        record/replay still wraps it."""
+        record/replay still wraps it. `limiter` paces the LLM requests (`--rpm`, `--tpm`).
+        `max_bytes` and `allow_private_urls` bound what a source may fetch (see `load_card`);
+        `max_tokens_per_card` caps the tokens spent on one card, failed attempts included.
+        `strict` drops ungrounded records (and fails when none is left); a card whose estimated
+        prompt is over `max_input_tokens` is decomposed in parts (see `decompose.extract`)."""
         self.settings = settings or LLMSettings()
         self._cache_path = cache_path or default_cache_path()
         self._use_cache = use_cache
@@ -50,22 +72,43 @@ class Decomposer:
         self._store: Store | None = None
         self._llm: StructuredLLM | None = None
         self._transport = transport
+        self._limiter = limiter
+        self._max_bytes = max_bytes
+        self._allow_private_urls = allow_private_urls
+        self._max_tokens_per_card = checked_limit(max_tokens_per_card)
+        check_max_input_tokens(max_input_tokens)
+        self._strict = strict
+        self._max_input_tokens = max_input_tokens
 
     def decompose(self, source: str, *, stdin: BinaryIO | None = None) -> Decomposition:
-        card = load_card(source, stdin=stdin, timeout=self._fetch_timeout)
+        return self.decompose_with_card(source, stdin=stdin)[1]
+
+    def decompose_with_card(self, source: str, *, stdin: BinaryIO | None = None) -> tuple[Card, Decomposition]:
+        """Also hand back the card as fetched: comparison scores read its text, which records don't keep."""
+        card = self._load(source, stdin)
         key = self.cache_key(card)
         cached = self._lookup(key, card)
         if cached is not None:
-            return cached
-        return self._finish(card, key, extract(card, self._client()))
+            return card, cached
+        extraction = extract(
+            card, self._client(), budget=self._budget(), strict=self._strict, max_input_tokens=self._max_input_tokens
+        )
+        return card, self._finish(card, key, extraction)
 
     async def adecompose(self, source: str, *, stdin: BinaryIO | None = None) -> Decomposition:
-        card = await asyncio.to_thread(load_card, source, stdin=stdin, timeout=self._fetch_timeout)
+        return (await self.adecompose_outcome(source, stdin=stdin)).decomposition
+
+    async def adecompose_outcome(self, source: str, *, stdin: BinaryIO | None = None) -> Outcome:
+        """Also say whether the cache answered: batch runs count cost and progress by it."""
+        card = await asyncio.to_thread(self._load, source, stdin)
         key = self.cache_key(card)
         cached = self._lookup(key, card)
         if cached is not None:
-            return cached
-        return self._finish(card, key, await aextract(card, self._client()))
+            return Outcome(cached, cached=True)
+        extraction = await aextract(
+            card, self._client(), budget=self._budget(), strict=self._strict, max_input_tokens=self._max_input_tokens
+        )
+        return Outcome(self._finish(card, key, extraction), cached=False)
 
     def cache_key(self, card: Card) -> CacheKey:
         return CacheKey.build(
@@ -76,7 +119,11 @@ class Decomposer:
             mode=resolve_mode_name(self.settings),
             prompt_version=prompt_set_version(),
             schema_version=SCHEMA_VERSION,
-            params=self.settings.generation_params(),
+            params={
+                **self.settings.generation_params(),
+                "strict": self._strict,
+                "max_input_tokens": self._max_input_tokens,
+            },
         )
 
     def close(self) -> None:
@@ -93,9 +140,22 @@ class Decomposer:
     def __exit__(self, *_: object) -> None:
         self.close()
 
+    def _load(self, source: str, stdin: BinaryIO | None) -> Card:
+        return load_card(
+            source,
+            stdin=stdin,
+            timeout=self._fetch_timeout,
+            max_bytes=self._max_bytes,
+            allow_private_urls=self._allow_private_urls,
+        )
+
+    def _budget(self) -> TokenBudget:
+        """A fresh cap for each card: every ask made for it charges the same budget."""
+        return TokenBudget(self._max_tokens_per_card)
+
     def _client(self) -> StructuredLLM:
         if self._llm is None:
-            self._llm = StructuredLLM(self.settings, transport=self._transport)
+            self._llm = StructuredLLM(self.settings, transport=self._transport, limiter=self._limiter)
         return self._llm
 
     def _cache(self) -> Store | None:
@@ -130,10 +190,11 @@ class Decomposer:
                 completion_tokens=usage.completion_tokens,
                 cache_key=key.digest,
             ),
+            notes=extraction.notes,
         )
         validate_decomposition(decomposition.model_dump(mode="json"))
         store = self._cache()
-        if store is not None:
+        if store is not None and extraction.complete:  # a failed part may succeed next time
             store.put(key, decomposition)
         return decomposition
 

@@ -17,9 +17,14 @@ LAYERS: dict[str, int] = {
     "grounding": 2,
     "llm": 2,
     "store": 2,
+    "pricing": 2,
+    "cleaning": 2,
     "extract": 3,
+    "checker": 3,
     "api": 4,
     "render": 4,
+    "compare": 5,
+    "batch": 5,
     "cli": 6,
 }
 

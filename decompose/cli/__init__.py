@@ -6,10 +6,20 @@ exit code 2 for bad input or usage and 1 for endpoint, LLM or cache failures; ne
 
 from __future__ import annotations
 
-import typer
+import os
 
-from decompose.cli.cache import cache_app
-from decompose.cli.card import CARD_EXAMPLES, card, schema
+# huggingface_hub's telemetry fetches a registry from the hub (huggingface.co unless HF_ENDPOINT
+# says otherwise) while building its user agent: a request nobody asked for. It reads this at
+# import, so it is set before anything imports huggingface_hub; an explicit user setting wins.
+os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+
+import typer  # noqa: E402
+
+from decompose.cli.batch import BATCH_EXAMPLES, batch  # noqa: E402
+from decompose.cli.cache import cache_app  # noqa: E402
+from decompose.cli.card import CARD_EXAMPLES, card, schema  # noqa: E402
+from decompose.cli.check import CHECK_EXAMPLES, check  # noqa: E402
+from decompose.cli.compare import COMPARE_EXAMPLES, compare  # noqa: E402
 
 app = typer.Typer(
     name="decompose",
@@ -21,4 +31,7 @@ app = typer.Typer(
 )
 app.command(epilog=CARD_EXAMPLES)(card)
 app.command()(schema)
+app.command(epilog=COMPARE_EXAMPLES)(compare)
+app.command(epilog=BATCH_EXAMPLES)(batch)
+app.command(epilog=CHECK_EXAMPLES)(check)
 app.add_typer(cache_app, name="cache")

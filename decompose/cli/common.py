@@ -6,6 +6,7 @@ their options and error handling identical, so flags mean the same thing everywh
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -42,9 +43,43 @@ ReplayOption = Annotated[
     Optional[Path], typer.Option("--replay", help="Serve LLM exchanges from recorded fixtures in DIR; no network.")
 ]
 RecordOption = Annotated[Optional[Path], typer.Option("--record", help="Record LLM exchanges as fixtures into DIR.")]
+RetriesOption = Annotated[
+    int,
+    typer.Option(
+        "--retries", min=0, help="Resend a request this often after 429, 5xx, a timeout or a dropped connection."
+    ),
+]
+MaxReasksOption = Annotated[
+    int, typer.Option("--max-reasks", min=0, help="Re-ask this often when an answer fails validation.")
+]
+MaxTokensPerCardOption = Annotated[
+    Optional[int],
+    typer.Option(
+        "--max-tokens-per-card",
+        min=1,
+        help="Fail a card once its requests (failed attempts and re-asks included) used this many tokens "
+        "[default: no cap].",
+    ),
+]
+MaxBytesOption = Annotated[int, typer.Option("--max-bytes", min=1, help="Refuse a card larger than this many bytes.")]
+AllowPrivateUrlsOption = Annotated[
+    bool, typer.Option("--allow-private-urls", help="Let URL sources reach private, loopback and link-local addresses.")
+]
+PriceInOption = Annotated[
+    Optional[float],
+    typer.Option("--price-in", min=0, help="USD per 1M prompt tokens [default: OpenAI list price, if known]."),
+]
+PriceOutOption = Annotated[
+    Optional[float],
+    typer.Option("--price-out", min=0, help="USD per 1M completion tokens [default: OpenAI list price, if known]."),
+]
 
 DEFAULT_MODEL = "gpt-4o-mini"
 DEFAULT_TIMEOUT = 120.0
+DEFAULT_RETRIES = 4
+DEFAULT_MAX_REASKS = 1
+SECRET_VARIABLES = ("OPENAI_API_KEY", "HF_TOKEN", "GITHUB_TOKEN")
+MIN_SECRET_LENGTH = 8  # shorter values are placeholders, and replacing them would mangle messages
 
 
 @contextmanager
@@ -53,11 +88,20 @@ def reported_errors() -> Iterator[None]:
     try:
         yield
     except DecomposeError as error:
-        typer.echo(f"decompose: error: {error}", err=True)
+        typer.echo(f"decompose: error: {without_secrets(str(error))}", err=True)
         raise typer.Exit(error.exit_code) from None
     except KeyboardInterrupt:
         typer.echo("decompose: interrupted", err=True)
         raise typer.Exit(130) from None
+
+
+def without_secrets(message: str) -> str:
+    """A server may quote a key back in its error text (OpenAI-compatible proxies do): never print one."""
+    for name in SECRET_VARIABLES:
+        secret = os.environ.get(name, "")
+        if len(secret) >= MIN_SECRET_LENGTH:
+            message = message.replace(secret, f"[{name}]")
+    return message
 
 
 def checked_format(fmt: str) -> Format:

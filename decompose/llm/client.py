@@ -21,6 +21,8 @@ from pydantic import BaseModel
 
 from decompose.errors import LLMError
 from decompose.llm.attempts import Answer, AttemptLog
+from decompose.llm.budget import AskMeter, TokenBudget
+from decompose.llm.limits import RateLimiter, estimate_tokens
 from decompose.llm.modes import MODES, is_openai_endpoint, mode_name, needs_flat_schema, wire_model
 from decompose.llm.parsing import describe_for_user, one_line
 from decompose.llm.retry import TransportRetry, reask_messages
@@ -46,14 +48,18 @@ class StructuredLLM:
         *,
         transport: httpx2.BaseTransport | None = None,
         async_transport: httpx2.AsyncBaseTransport | None = None,
+        limiter: RateLimiter | None = None,
     ) -> None:
+        """`limiter` is shared by every request of this client (and any other given the same one);
+        by default one of its own, which still holds all workers when the server answers 429."""
         self.settings = settings
+        self.limiter = limiter or RateLimiter()
         self._api_key = settings.require_api_key()
         self._base_url: str = settings.base_url or ""
         self._mode = mode_name(settings.mode, self._base_url)
         self._flat_schema = needs_flat_schema(settings.mode, self._base_url)
         self._transport, self._async_transport = self._wrap_for_fixtures(transport, async_transport)
-        self._retry = TransportRetry(settings, self.endpoint)
+        self._retry = TransportRetry(settings, self.endpoint, limiter=self.limiter)
         self._client = openai.OpenAI(
             **self._client_options(), http_client=openai.DefaultHttpx2Client(transport=self._transport)
         )
@@ -76,40 +82,62 @@ class StructuredLLM:
         """Every parameter besides endpoint, model and mode that changes an answer (for cache keys)."""
         return self.settings.generation_params()
 
-    def ask(self, messages: list[dict[str, str]], response_model: type[M], *, step: str = "extract") -> Answer[M]:
-        """An answer that validates against `response_model`, re-asking at most `max_reasks` times."""
+    def ask(
+        self,
+        messages: list[dict[str, str]],
+        response_model: type[M],
+        *,
+        step: str = "extract",
+        budget: TokenBudget | None = None,
+    ) -> Answer[M]:
+        """An answer that validates against `response_model`, re-asking at most `max_reasks` times.
+
+        `budget` is the card's token cap: charged with every answered request, checked before each."""
         wire = self._wire(response_model)
         log = AttemptLog()
+        meter = AskMeter(budget, step=step)
         conversation = copy.deepcopy(messages)
         last_error: BaseException | None = None
         for _ in range(self.settings.max_reasks + 1):
+            meter.check()
             try:
                 send = functools.partial(self._create, self._instructor, wire, conversation, log)
-                parsed = self._retry.call(send, step=step)
+                parsed = self._retry.call(send, step=step, tokens=self._admission_tokens(conversation))
             except ANSWER_FAILURES as failure:
+                meter.settle(log.usage)
                 last_error = self._answer_error(failure, log, step)
                 conversation = reask_messages(messages, log.last_answer, last_error)
                 continue
+            meter.settle(log.usage)
             return Answer(_exact(response_model, parsed), log.usage)
         raise self._exhausted(last_error, step)
 
     async def aask(
-        self, messages: list[dict[str, str]], response_model: type[M], *, step: str = "extract"
+        self,
+        messages: list[dict[str, str]],
+        response_model: type[M],
+        *,
+        step: str = "extract",
+        budget: TokenBudget | None = None,
     ) -> Answer[M]:
         """`ask` for asyncio callers, on a lazily built async client."""
         wire = self._wire(response_model)
         client = self._get_async_instructor()
         log = AttemptLog()
+        meter = AskMeter(budget, step=step)
         conversation = copy.deepcopy(messages)
         last_error: BaseException | None = None
         for _ in range(self.settings.max_reasks + 1):
+            meter.check()
             try:
                 send = functools.partial(self._create, client, wire, conversation, log)
-                parsed = await self._retry.acall(send, step=step)
+                parsed = await self._retry.acall(send, step=step, tokens=self._admission_tokens(conversation))
             except ANSWER_FAILURES as failure:
+                meter.settle(log.usage)
                 last_error = self._answer_error(failure, log, step)
                 conversation = reask_messages(messages, log.last_answer, last_error)
                 continue
+            meter.settle(log.usage)
             return Answer(_exact(response_model, parsed), log.usage)
         raise self._exhausted(last_error, step)
 
@@ -142,6 +170,9 @@ class StructuredLLM:
         return client.create(
             response_model=wire, messages=conversation, max_retries=0, hooks=log.hooks, **self._request_params()
         )
+
+    def _admission_tokens(self, conversation: list[dict[str, str]]) -> int:
+        return estimate_tokens(conversation, self.settings.max_output_tokens)
 
     def _request_params(self) -> dict[str, Any]:
         settings = self.settings

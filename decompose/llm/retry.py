@@ -21,6 +21,7 @@ from tenacity import AsyncRetrying, RetryCallState, Retrying, retry_if_exception
 from tenacity.wait import wait_base, wait_exponential_jitter
 
 from decompose.errors import DecomposeError, LLMError
+from decompose.llm.limits import RateLimiter
 from decompose.llm.parsing import describe_for_model, one_line
 from decompose.llm.settings import LLMSettings
 
@@ -96,24 +97,36 @@ def transport_fault(wrapped: InstructorRetryException) -> BaseException | None:
 class TransportRetry:
     """Sends one request, again on transport faults, and turns the final fault into an LLMError."""
 
-    def __init__(self, settings: LLMSettings, endpoint: str) -> None:
+    def __init__(self, settings: LLMSettings, endpoint: str, *, limiter: RateLimiter | None = None) -> None:
+        """`limiter` paces every attempt and is paused for everyone when the server asks to wait."""
         self.settings = settings
         self.endpoint = endpoint
+        self.limiter = limiter or RateLimiter()
 
     def _policy(self) -> dict[str, Any]:
         return {
             "retry": retry_if_exception(is_transient),
             "stop": stop_after_attempt(self.settings.transport_retries + 1),
             "wait": BackoffWait(self.settings.backoff_initial, self.settings.backoff_max),
+            "before_sleep": self._hold_everyone,
             "reraise": True,
         }
 
-    def call(self, send: Callable[[], T], *, step: str) -> T:
+    def _hold_everyone(self, retry_state: RetryCallState) -> None:
+        """A 429 (or any fault with Retry-After) told one worker to wait: every worker waits as long."""
+        error = retry_state.outcome.exception() if retry_state.outcome else None
+        asks_to_wait = isinstance(error, openai.APIStatusError) and error.status_code == 429
+        if asks_to_wait or retry_after(error) is not None:
+            self.limiter.pause(retry_state.upcoming_sleep)
+
+    def call(self, send: Callable[[], T], *, step: str, tokens: int = 0) -> T:
+        """`tokens`: what one attempt counts against a token limit (see `limits.estimate_tokens`)."""
         attempts = 0
         try:
             for attempt in Retrying(**self._policy()):
                 with attempt:
                     attempts += 1
+                    self.limiter.wait(tokens)
                     try:
                         return send()
                     except InstructorRetryException as wrapped:
@@ -122,16 +135,18 @@ class TransportRetry:
             raise self.failure(error, attempts, step=step) from error
         raise AssertionError("unreachable: tenacity returns or raises")
 
-    async def acall(self, send: Callable[[], Awaitable[T]], *, step: str) -> T:
+    async def acall(self, send: Callable[[], Awaitable[T]], *, step: str, tokens: int = 0) -> T:
         attempts = 0
         try:
             async for attempt in AsyncRetrying(**self._policy()):
                 with attempt:
                     attempts += 1
-                    try:
-                        return await send()
-                    except InstructorRetryException as wrapped:
-                        raise transport_fault(wrapped) or wrapped
+                    async with self.limiter.slot():
+                        await self.limiter.await_turn(tokens)
+                        try:
+                            return await send()
+                        except InstructorRetryException as wrapped:
+                            raise transport_fault(wrapped) or wrapped
         except openai.APIError as error:
             raise self.failure(error, attempts, step=step) from error
         raise AssertionError("unreachable: tenacity returns or raises")

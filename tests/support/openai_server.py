@@ -100,7 +100,7 @@ class OpenAIServer:
         self._requests: list[RecordedRequest] = []
         self._lock = threading.Lock()
         self._stopping = threading.Event()
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+        self._httpd = _Server(("127.0.0.1", 0), _Handler)
         self._httpd.daemon_threads = True
         self._httpd.block_on_close = False
         self._httpd.owner = self  # type: ignore[attr-defined]
@@ -163,8 +163,17 @@ class OpenAIServer:
         _send_json(handler, 200, _completion(reply, request), reply.headers)
 
 
+class _Server(ThreadingHTTPServer):
+    # socketserver's listen backlog is 5: a sixth simultaneous connection's SYN is dropped and only
+    # retried after a second, which would look like a slow client. Real servers queue thousands.
+    request_queue_size = 1024
+
+
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, like real servers: the client reuses connections
+    # Headers and body go out in separate writes; with Nagle's algorithm on, the body then waits for
+    # the client's delayed ACK (~40 ms per request), which would swamp a configured `latency`.
+    disable_nagle_algorithm = True
 
     def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
         size = int(self.headers.get("Content-Length") or 0)

@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from decompose.errors import InputError, SourceNotFound
 from decompose.grounding import CardIndex, ground
 from decompose.records import Card, Decomposition, GroundingVerdict
-from decompose.sources import load_card
+from decompose.sources import MAX_CARD_BYTES, load_card
 
 MIN_QUOTE, MAX_QUOTE = 8, 400
 
@@ -120,13 +120,21 @@ def check_records(record_set: RecordSet, card: Card, *, subject: str | None = No
 
 
 def check_file(
-    records_path: str, source: str, *, subject: str | None = None, stdin: BinaryIO | None = None, timeout: float = 30.0
+    records_path: str,
+    source: str,
+    *,
+    subject: str | None = None,
+    stdin: BinaryIO | None = None,
+    timeout: float = 30.0,
+    max_bytes: int = MAX_CARD_BYTES,
+    allow_private_urls: bool = False,
 ) -> CheckReport:
-    """Read the records, fetch the card (any SOURCE form `decompose card` takes), check them."""
+    """Read the records, fetch the card (any SOURCE form `decompose card` takes, within the same
+    bounds: see `load_card`), check them."""
     if records_path == "-" and source == "-":
         raise InputError("the records and the card cannot both come from stdin; give one of them as a file")
     record_set = read_records(records_path, stdin=stdin)
-    card = load_card(source, stdin=stdin, timeout=timeout)
+    card = load_card(source, stdin=stdin, timeout=timeout, max_bytes=max_bytes, allow_private_urls=allow_private_urls)
     return check_records(record_set, card, subject=subject)
 
 

@@ -17,8 +17,9 @@ import typer  # noqa: E402
 
 from decompose.cli.batch import BATCH_EXAMPLES, batch  # noqa: E402
 from decompose.cli.cache import cache_app  # noqa: E402
-from decompose.cli.card import CARD_EXAMPLES, card, schema  # noqa: E402
+from decompose.cli.card import CARD_EXAMPLES, SCHEMA_EXAMPLES, card, schema  # noqa: E402
 from decompose.cli.check import CHECK_EXAMPLES, check  # noqa: E402
+from decompose.cli.common import examples  # noqa: E402
 from decompose.cli.compare import COMPARE_EXAMPLES, compare  # noqa: E402
 
 app = typer.Typer(
@@ -28,9 +29,16 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
     rich_markup_mode="markdown",
+    epilog=examples(
+        "`decompose card Qwen/Qwen3-Embedding-4B`",
+        "`decompose compare Qwen/Qwen3-Embedding-4B https://huggingface.co/datasets/bigcode/the-stack-v2`",
+        "`decompose batch models.txt -o results.jsonl`",
+        "`decompose check qwen.json --source Qwen/Qwen3-Embedding-4B`",
+        "`decompose card --help` (each command lists its options and examples)",
+    ),
 )
 app.command(epilog=CARD_EXAMPLES)(card)
-app.command()(schema)
+app.command(epilog=SCHEMA_EXAMPLES)(schema)
 app.command(epilog=COMPARE_EXAMPLES)(compare)
 app.command(epilog=BATCH_EXAMPLES)(batch)
 app.command(epilog=CHECK_EXAMPLES)(check)

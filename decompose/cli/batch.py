@@ -12,7 +12,6 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
 
-from decompose.api import Decomposer
 from decompose.batch import (
     CARDS_PER_REQUEST,
     DEFAULT_CONCURRENCY,
@@ -25,43 +24,25 @@ from decompose.batch import (
     read_source_list,
     summary_lines,
 )
-from decompose.cli.card import MaxInputTokensOption, StrictOption
 from decompose.cli.common import (
-    DEFAULT_MAX_REASKS,
-    DEFAULT_MODEL,
-    DEFAULT_RETRIES,
-    DEFAULT_TIMEOUT,
-    AllowPrivateUrlsOption,
-    BaseUrlOption,
-    CacheOption,
-    MaxBytesOption,
-    MaxReasksOption,
-    MaxTokensPerCardOption,
-    ModelOption,
-    ModeOption,
-    NoCacheOption,
     PriceInOption,
     PriceOutOption,
-    RecordOption,
-    ReplayOption,
-    RetriesOption,
-    TimeoutOption,
+    RunOptions,
+    examples,
     reported_errors,
+    with_options,
 )
 from decompose.errors import DecomposeError, InputError
-from decompose.extract import DEFAULT_MAX_INPUT_TOKENS
 from decompose.files import atomic_write_text
-from decompose.llm import LLMSettings, is_openai_endpoint
+from decompose.llm import is_openai_endpoint
 from decompose.llm.limits import RateLimiter
 from decompose.pricing import price_for
-from decompose.sources import MAX_CARD_BYTES
 
-BATCH_EXAMPLES = (
-    "**Examples**\n\n"
-    "`decompose batch models.txt --out results.jsonl` (run it again after an interruption: it resumes)\n\n"
-    "`decompose batch models.txt -o results.jsonl --concurrency 16 --rpm 500 --tpm 200000 --failures failed.txt`\n\n"
-    "`decompose batch failed.txt -o results.jsonl` (the failures file is itself a list)\n\n"
-    "`ls cards/*.md | decompose batch - --base-url http://localhost:8000/v1 -m qwen3-8b --price-in 0 --price-out 0`"
+BATCH_EXAMPLES = examples(
+    "`decompose batch models.txt --out results.jsonl` (run it again after an interruption: it resumes)",
+    "`decompose batch models.txt -o results.jsonl --concurrency 16 --rpm 500 --tpm 200000 --failures failed.txt`",
+    "`decompose batch failed.txt -o results.jsonl` (the failures file is itself a list)",
+    "`ls cards/*.md | decompose batch - --base-url http://localhost:8000/v1 -m qwen3-8b --price-in 0 --price-out 0`",
 )
 
 SourceListArgument = Annotated[
@@ -100,6 +81,7 @@ TpmOption = Annotated[
 ]
 
 
+@with_options(RunOptions)
 def batch(
     source_list: SourceListArgument,
     out: BatchOutOption = None,
@@ -109,21 +91,8 @@ def batch(
     tpm: TpmOption = None,
     price_in: PriceInOption = None,
     price_out: PriceOutOption = None,
-    model: ModelOption = DEFAULT_MODEL,
-    base_url: BaseUrlOption = None,
-    mode: ModeOption = "auto",
-    timeout: TimeoutOption = DEFAULT_TIMEOUT,
-    cache: CacheOption = None,
-    no_cache: NoCacheOption = False,
-    replay: ReplayOption = None,
-    record: RecordOption = None,
-    retries: RetriesOption = DEFAULT_RETRIES,
-    max_reasks: MaxReasksOption = DEFAULT_MAX_REASKS,
-    max_tokens_per_card: MaxTokensPerCardOption = None,
-    max_bytes: MaxBytesOption = MAX_CARD_BYTES,
-    allow_private_urls: AllowPrivateUrlsOption = False,
-    max_input_tokens: MaxInputTokensOption = DEFAULT_MAX_INPUT_TOKENS,
-    strict: StrictOption = False,
+    *,
+    options: RunOptions,
 ) -> None:
     """Decompose every source in a list, several at once; one card's failure never stops the others.
 
@@ -135,40 +104,20 @@ def batch(
         sources = read_source_list(source_list, stdin=sys.stdin.buffer)
         if failures is not None and not failures.parent.is_dir():
             raise InputError(f"cannot write {failures}: directory {failures.parent} does not exist; create it first")
-        settings = LLMSettings(
-            model=model,
-            base_url=base_url,
-            mode=mode,
-            timeout=timeout,
-            replay_dir=replay,
-            record_dir=record,
-            transport_retries=retries,
-            max_reasks=max_reasks,
-        )
-        openai_endpoint = is_openai_endpoint(settings.base_url or "")
-        price = price_for(model, openai_endpoint=openai_endpoint, price_in=price_in, price_out=price_out)
         limiter = RateLimiter(rpm=rpm, tpm=tpm, in_flight=concurrency)
-        sink: ResultSink = JsonlFile(out) if out is not None else StreamSink(sys.stdout)
-        try:
-            with Decomposer(
-                settings,
-                cache_path=cache,
-                use_cache=not no_cache,
-                limiter=limiter,
-                max_bytes=max_bytes,
-                allow_private_urls=allow_private_urls,
-                max_tokens_per_card=max_tokens_per_card,
-                strict=strict,
-                max_input_tokens=max_input_tokens,
-            ) as decomposer:
+        with options.decomposer(limiter=limiter) as decomposer:
+            openai_endpoint = is_openai_endpoint(decomposer.settings.base_url or "")
+            price = price_for(options.model, openai_endpoint=openai_endpoint, price_in=price_in, price_out=price_out)
+            sink: ResultSink = JsonlFile(out) if out is not None else StreamSink(sys.stdout)
+            try:
                 runner = Batch(decomposer, sink, workers=CARDS_PER_REQUEST * concurrency)
                 fatal = _run(runner, sources)
-        finally:
-            sink.close()
+            finally:
+                sink.close()
         report = runner.report
         if failures is not None:
             atomic_write_text(failures, failures_text(report))
-        for line in summary_lines(report, price, model=model, output=str(out) if out else None):
+        for line in summary_lines(report, price, model=options.model, output=str(out) if out else None):
             typer.echo(line, err=True)
         if failures is not None and report.failures:
             typer.echo(f"failed sources written to {failures}: rerun them with 'decompose batch {failures}'", err=True)

@@ -15,6 +15,7 @@ from decompose.cli.common import (
     PriceInOption,
     PriceOutOption,
     checked_format,
+    examples,
     reported_errors,
 )
 from decompose.llm import is_openai_endpoint
@@ -24,7 +25,11 @@ from decompose.store import CacheStats, Store, default_cache_path
 
 T = TypeVar("T")
 
-cache_app = typer.Typer(help="Inspect and clear the results cache.", no_args_is_help=True)
+cache_app = typer.Typer(
+    help="Inspect and clear the results cache.",
+    no_args_is_help=True,
+    epilog=examples("`decompose cache ls`", "`decompose cache stats --cache /tmp/decompose.sqlite3`"),
+)
 
 
 def with_store(cache: Path | None, action: Callable[[Store], T]) -> T:
@@ -32,7 +37,7 @@ def with_store(cache: Path | None, action: Callable[[Store], T]) -> T:
         return action(store)
 
 
-@cache_app.command("ls")
+@cache_app.command("ls", epilog=examples("`decompose cache ls`", "`DECOMPOSE_CACHE=run.sqlite3 decompose cache ls`"))
 def cache_ls(cache: CacheOption = None) -> None:
     """List cached decompositions, newest first."""
     with reported_errors():
@@ -47,7 +52,7 @@ def cache_ls(cache: CacheOption = None) -> None:
             typer.echo("the cache is empty", err=True)
 
 
-@cache_app.command("show")
+@cache_app.command("show", epilog=examples("`decompose cache show 3f2a9c`", "`decompose cache show 3f2a9c -f md`"))
 def cache_show(
     key: Annotated[str, typer.Argument(help="A cache key or a unique prefix of one (see 'cache ls').")],
     fmt: FormatOption = "json",
@@ -60,7 +65,9 @@ def cache_show(
         sys.stdout.write(render([decomposition], output_format))
 
 
-@cache_app.command("stats")
+@cache_app.command(
+    "stats", epilog=examples("`decompose cache stats`", "`decompose cache stats --price-in 0.15 --price-out 0.6`")
+)
 def cache_stats(cache: CacheOption = None, price_in: PriceInOption = None, price_out: PriceOutOption = None) -> None:
     """What the cache holds and what it cost: rows, cards, capabilities, tokens, estimated cost, size.
 
@@ -108,7 +115,7 @@ def stats_lines(path: Path, stats: CacheStats, price_in: float | None, price_out
     return lines
 
 
-@cache_app.command("clear")
+@cache_app.command("clear", epilog=examples("`decompose cache clear`", "`decompose cache clear --cache run.sqlite3`"))
 def cache_clear(cache: CacheOption = None) -> None:
     """Delete every cached decomposition."""
     with reported_errors():

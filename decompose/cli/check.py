@@ -10,21 +10,22 @@ from typing import Annotated, Optional
 import typer
 
 from decompose.checker import CheckReport, check_file
-from decompose.cli.common import OutOption, emit, reported_errors
+from decompose.cli.common import OutOption, SourceOptions, emit, examples, reported_errors, with_options
 from decompose.errors import InputError
 
-CHECK_EXAMPLES = (
-    "**Examples**\n\n"
-    "`decompose card Qwen/Qwen3-Embedding-4B -f json -o qwen.json`\n\n"
-    "`decompose check qwen.json --source Qwen/Qwen3-Embedding-4B`\n\n"
-    "`decompose check claims.json --source fixtures/cards/qwen3-embedding-4b.md --subject Qwen3-Embedding-4B`\n\n"
-    "`decompose check stack.json -s https://huggingface.co/datasets/bigcode/the-stack-v2 -f json -o checked.json`\n\n"
-    "`cat records.json | decompose check - --source card.md`\n\n"
-    "Exit code: 0 when no record is ungrounded, 1 when any is, 2 for bad input."
+CHECK_EXAMPLES = examples(
+    "`decompose card Qwen/Qwen3-Embedding-4B -f json -o qwen.json`",
+    "`decompose check qwen.json --source Qwen/Qwen3-Embedding-4B`",
+    "`decompose check claims.json --source fixtures/cards/qwen3-embedding-4b.md --subject Qwen3-Embedding-4B`",
+    "`decompose check stack.json -s https://huggingface.co/datasets/bigcode/the-stack-v2 -f json -o checked.json`",
+    "`cat records.json | decompose check - --source card.md`",
+    "`decompose check records.json -s http://10.0.0.5/card.md --allow-private-urls --max-bytes 500000`",
+    "Exit code: 0 when no record is ungrounded, 1 when any is, 2 for bad input.",
 )
 CHECK_FORMATS = ("text", "json")
 
 
+@with_options(SourceOptions)
 def check(
     records: Annotated[
         str,
@@ -56,7 +57,12 @@ def check(
         ),
     ] = None,
     out: OutOption = None,
-    timeout: Annotated[float, typer.Option("--timeout", min=1, help="Seconds to fetch the card.")] = 30.0,
+    timeout: Annotated[
+        Optional[float],
+        typer.Option("--timeout", min=0.1, hidden=True, help="The former name of --fetch-timeout."),
+    ] = None,
+    *,
+    options: SourceOptions,
 ) -> None:
     """Re-check capability records against a card and print each record's verdict and problems.
 
@@ -67,7 +73,15 @@ def check(
     with reported_errors():
         if fmt not in CHECK_FORMATS:
             raise InputError(f"unknown format {fmt!r}: use text or json")
-        report = check_file(records, source, subject=subject, stdin=sys.stdin.buffer, timeout=timeout)
+        report = check_file(
+            records,
+            source,
+            subject=subject,
+            stdin=sys.stdin.buffer,
+            timeout=options.fetch_timeout if timeout is None else timeout,
+            max_bytes=options.max_bytes,
+            allow_private_urls=options.allow_private_urls,
+        )
         for note in report.notes:
             typer.echo(f"decompose: note: {note}", err=True)
         text = render_json(report) if fmt == "json" else render_text(report, source)

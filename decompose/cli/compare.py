@@ -9,45 +9,21 @@ from typing import Annotated, Optional
 import typer
 from pydantic import ValidationError
 
-from decompose.api import Decomposer
-from decompose.cli.common import (
-    DEFAULT_MAX_REASKS,
-    DEFAULT_MODEL,
-    DEFAULT_RETRIES,
-    DEFAULT_TIMEOUT,
-    AllowPrivateUrlsOption,
-    BaseUrlOption,
-    CacheOption,
-    MaxBytesOption,
-    MaxReasksOption,
-    MaxTokensPerCardOption,
-    ModelOption,
-    ModeOption,
-    NoCacheOption,
-    OutOption,
-    RecordOption,
-    ReplayOption,
-    RetriesOption,
-    TimeoutOption,
-    emit,
-    reported_errors,
-)
+from decompose.cli.common import OutOption, RunOptions, emit, examples, reported_errors, with_options
 from decompose.compare import DEFAULT_TOP, PAGE_FORMATS, PageFormat, Weights, compare_sources, render_comparison
 from decompose.compare.model import COMPONENTS
 from decompose.errors import InputError
-from decompose.llm import LLMSettings
-from decompose.sources import MAX_CARD_BYTES
 
-COMPARE_EXAMPLES = (
-    "**Examples**\n\n"
-    "`decompose compare Qwen/Qwen3-Embedding-4B https://huggingface.co/datasets/bigcode/the-stack-v2`\n\n"
-    "`decompose compare A.md B.md -f html -o a-vs-b.html --top 3`\n\n"
+COMPARE_EXAMPLES = examples(
+    "`decompose compare Qwen/Qwen3-Embedding-4B https://huggingface.co/datasets/bigcode/the-stack-v2`",
+    "`decompose compare A.md B.md -f html -o a-vs-b.html --top 3`",
     "`decompose compare fixtures/cards/qwen3-embedding-4b.md fixtures/cards/the-stack-v2.md "
-    "--replay fixtures/exchanges --as-of 2025-09-01`\n\n"
-    "`decompose compare A B -f json --weights adoption=0,quality=2`"
+    "--replay fixtures/exchanges --as-of 2025-09-01`",
+    "`decompose compare A B -f json --weights adoption=0,quality=2 --strict`",
 )
 
 
+@with_options(RunOptions)
 def compare(
     source_a: Annotated[str, typer.Argument(help="The first artifact: any SOURCE that `decompose card` takes.")],
     source_b: Annotated[str, typer.Argument(help="The second artifact.")],
@@ -73,19 +49,8 @@ def compare(
             "names left out keep their default, 0 drops one.",
         ),
     ] = None,
-    model: ModelOption = DEFAULT_MODEL,
-    base_url: BaseUrlOption = None,
-    mode: ModeOption = "auto",
-    timeout: TimeoutOption = DEFAULT_TIMEOUT,
-    cache: CacheOption = None,
-    no_cache: NoCacheOption = False,
-    replay: ReplayOption = None,
-    record: RecordOption = None,
-    retries: RetriesOption = DEFAULT_RETRIES,
-    max_reasks: MaxReasksOption = DEFAULT_MAX_REASKS,
-    max_tokens_per_card: MaxTokensPerCardOption = None,
-    max_bytes: MaxBytesOption = MAX_CARD_BYTES,
-    allow_private_urls: AllowPrivateUrlsOption = False,
+    *,
+    options: RunOptions,
 ) -> None:
     """Compare two artifacts: rank, sub-scores with their reasons, capabilities, matched needs and a verdict.
 
@@ -99,24 +64,7 @@ def compare(
         chosen_weights = parse_weights(weights)
         if source_a == "-" and source_b == "-":
             raise InputError("only one SOURCE can be '-' (standard input can be read once); save the other to a file")
-        settings = LLMSettings(
-            model=model,
-            base_url=base_url,
-            mode=mode,
-            timeout=timeout,
-            replay_dir=replay,
-            record_dir=record,
-            transport_retries=retries,
-            max_reasks=max_reasks,
-        )
-        with Decomposer(
-            settings,
-            cache_path=cache,
-            use_cache=not no_cache,
-            max_bytes=max_bytes,
-            allow_private_urls=allow_private_urls,
-            max_tokens_per_card=max_tokens_per_card,
-        ) as decomposer:
+        with options.decomposer() as decomposer:
             comparison = compare_sources(
                 decomposer, source_a, source_b, as_of=reference_day, weights=chosen_weights, stdin=sys.stdin.buffer
             )

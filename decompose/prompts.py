@@ -47,8 +47,14 @@ def load_prompt(name: str) -> Prompt:
     return Prompt(name=name, text=text, version=hashlib.sha256(text.encode("utf-8")).hexdigest()[:12])
 
 
+@cache
+def _template(text: str) -> jinja2.Template:
+    return _environment.from_string(text)
+
+
 def render(prompt: Prompt, **values: object) -> str:
-    return _environment.from_string(prompt.text).render(**values)
+    """Templates compile once per prompt text: a batch renders thousands of prompts."""
+    return _template(prompt.text).render(**values)
 
 
 def prompt_set_version() -> str:

@@ -3,6 +3,10 @@
 The schemas are derived from the pydantic models in `records.py`, so the models stay the one source
 of truth (bounds included). Other tools validate our output with these files, so `jsonschema` (not
 pydantic) is the referee here.
+
+Every cached row is validated each time it is read, so the verdict comes from `SchemaVerdict`
+(`schema_verdict.py`), which accepts exactly what the schema accepts in about half the time; a
+document it rejects is checked again against the schema itself, whose first error is the message.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from jsonschema.exceptions import ValidationError, best_match
 
 from decompose.errors import DecomposeError
 from decompose.records import SCHEMA_VERSION, CapabilityAnswer, Decomposition
+from decompose.schema_verdict import SchemaVerdict
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -57,12 +62,12 @@ def answer_schema() -> dict[str, Any]:
 
 def validate_decomposition(data: Any) -> None:
     """Raise `SchemaViolation` unless `data` is a valid v1 Decomposition document."""
-    _raise_first_error(_decomposition_validator().iter_errors(data))
+    _validate(data, *_decomposition_validators())
 
 
 def validate_answer(data: Any) -> None:
     """Raise `SchemaViolation` unless `data` is a valid LLM answer document."""
-    _raise_first_error(_answer_validator().iter_errors(data))
+    _validate(data, *_answer_validators())
 
 
 @functools.cache
@@ -80,13 +85,21 @@ def _answer_schema() -> dict[str, Any]:
 
 
 @functools.cache
-def _decomposition_validator() -> Draft202012Validator:
-    return Draft202012Validator(_decomposition_schema())
+def _decomposition_validators() -> tuple[SchemaVerdict, Draft202012Validator]:
+    """The fast verdict, and the schema's own validator for the message when the verdict is no."""
+    schema = _decomposition_schema()
+    return SchemaVerdict(schema), Draft202012Validator(schema)
 
 
 @functools.cache
-def _answer_validator() -> Draft202012Validator:
-    return Draft202012Validator(_answer_schema())
+def _answer_validators() -> tuple[SchemaVerdict, Draft202012Validator]:
+    schema = _answer_schema()
+    return SchemaVerdict(schema), Draft202012Validator(schema)
+
+
+def _validate(data: Any, verdict: SchemaVerdict, referee: Draft202012Validator) -> None:
+    if not verdict.is_valid(data):
+        _raise_first_error(referee.iter_errors(data))
 
 
 def _with_header(schema: dict[str, Any], file_name: str) -> dict[str, Any]:

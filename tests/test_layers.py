@@ -10,6 +10,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "decompose"
 LAYERS: dict[str, int] = {
     "records": 0,
     "errors": 0,
+    "schema_verdict": 0,
     "schema": 1,
     "files": 1,
     "sources": 2,

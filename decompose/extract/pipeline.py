@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Generator
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from decompose.cleaning import clean_card
 from decompose.cleaning.chunks import Chunk, plan_chunks
@@ -19,9 +20,12 @@ from decompose.extract.assemble import Assembled, assemble
 from decompose.extract.checking import Checked, Checker
 from decompose.extract.merge import same_capability
 from decompose.extract.messages import Messages, overhead_tokens, part_messages, reground_messages
-from decompose.llm import Answer, StructuredLLM, Usage
+from decompose.llm import Answer, Usage
 from decompose.llm.budget import TokenBudget
 from decompose.records import Capability, CapabilityAnswer, Card
+
+if TYPE_CHECKING:
+    from decompose.llm import StructuredLLM
 
 STEP = "extract"
 REGROUND_STEP = "reground"

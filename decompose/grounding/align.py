@@ -11,119 +11,19 @@ The normalised form ignores what an LLM copying a quote changes without changing
   start of a line, backslash escapes, the brackets and target of a link or image (`[text](url)` reads
   as `text`), HTML entities (`&amp;` reads as `&`); table pipes and HTML tags count as whitespace.
 
-The card is normalised once (`Aligner`) with a map from every normalised character back to the
-original span it came from, so normalised and fuzzy matches report offsets into the text as fetched.
+The card is normalised once (`Aligner`, with `decompose.grounding.fold`) with a map from every
+normalised character back to the original span it came from, so normalised and fuzzy matches report
+offsets into the text as fetched.
 """
 
 from __future__ import annotations
 
-import html
-import re
-import unicodedata
 from dataclasses import dataclass
 from functools import cached_property
 
-from decompose.grounding.cjk import is_cjk
+from decompose.grounding.fold import fold
 from decompose.grounding.fuzzy import GramIndex, find_approximate
 from decompose.records import Evidence, MatchKind
-
-_KEEP, _DROP, _SPACE = 0, 1, 2
-_DROPPED_CHARS = frozenset("*_`")
-_SPACE_CHARS = frozenset("|")
-_TYPOGRAPHY = str.maketrans(
-    {"‘": "'", "’": "'", "‚": "'", "‛": "'", "′": "'", "“": '"', "”": '"', "„": '"', "‟": '"', "″": '"',
-     "«": '"', "»": '"', "‐": "-", "‑": "-", "‒": "-", "–": "-", "—": "-", "―": "-", "−": "-"}
-)
-_LINK = re.compile(r"(!?\[)([^\[\]\n]*)(\]\([^()\s]*(?:\s+\"[^\"\n]*\")?\))")
-_HTML = re.compile(r"<!--.*?-->|</?[A-Za-z][A-Za-z0-9:-]*(?:\s[^<>]*)?/?>", re.DOTALL)
-_ENTITY = re.compile(r"&(?:#\d{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
-_LINE_MARKER = re.compile(r"(?m)^[ \t]*(?:#{1,6}(?=[ \t])|[-*+](?=[ \t])|>+)")
-_ESCAPE = re.compile(r"\\(?=[\\`*_{}\[\]()#+\-.!|<>])")
-
-
-def _continues_cluster(char: str) -> bool:
-    """Whether `char` joins the character before it, so both must be normalised together.
-
-    Combining marks compose with their base under NFKC, and a Hangul medial vowel or final consonant
-    composes with the jamo before it into one syllable.
-    """
-    code = ord(char)
-    return (
-        unicodedata.combining(char) != 0
-        or 0x1160 <= code <= 0x11FF
-        or 0xD7B0 <= code <= 0xD7FF
-        or 0xFE00 <= code <= 0xFE0F  # variation selectors
-    )
-
-
-def _markup(text: str) -> tuple[bytearray, dict[int, tuple[int, str]]]:
-    """Per character: keep, drop or read as whitespace; and entities to read as the character they name."""
-    kinds = bytearray(len(text))
-    for match in _LINK.finditer(text):
-        kinds[match.start(1) : match.end(1)] = bytes([_DROP]) * len(match.group(1))
-        kinds[match.start(3) : match.end(3)] = bytes([_DROP]) * len(match.group(3))
-    for match in _HTML.finditer(text):
-        kinds[match.start() : match.end()] = bytes([_SPACE]) * (match.end() - match.start())
-    for pattern in (_LINE_MARKER, _ESCAPE):
-        for match in pattern.finditer(text):
-            kinds[match.start() : match.end()] = bytes([_DROP]) * (match.end() - match.start())
-    entities = {}
-    for match in _ENTITY.finditer(text):
-        if kinds[match.start()] == _KEEP and (decoded := html.unescape(match.group())) != match.group():
-            entities[match.start()] = (match.end(), decoded)
-    return kinds, entities
-
-
-@dataclass(frozen=True)
-class Folded:
-    """A normalised text with, for each of its characters, the original span it came from."""
-
-    text: str
-    starts: list[int]
-    ends: list[int]
-
-
-def fold(text: str) -> Folded:
-    """Normalise `text` (see the module docstring), keeping the map back to the original offsets."""
-    kinds, entities = _markup(text)
-    chars: list[str] = []
-    starts: list[int] = []
-    ends: list[int] = []
-    space_start = -1  # start of the whitespace run not yet emitted, -1 when there is none
-    space_end = 0
-    i, length = 0, len(text)
-    while i < length:
-        if kinds[i] == _DROP or text[i] in _DROPPED_CHARS:
-            i += 1
-            continue
-        if i in entities:
-            j, cluster = entities[i]
-        else:
-            j = i + 1
-            while j < length and _continues_cluster(text[j]):
-                j += 1
-            cluster = " " if kinds[i] == _SPACE or text[i] in _SPACE_CHARS else text[i:j]
-        cluster = cluster.translate(_TYPOGRAPHY)
-        folded = cluster.lower() if cluster.isascii() else unicodedata.normalize("NFKC", cluster).casefold()
-        for char in folded:
-            if char.isspace():
-                if space_start < 0:
-                    space_start = i
-                space_end = j
-            elif not char.isascii() and unicodedata.category(char) == "Cf":
-                continue
-            else:
-                if space_start >= 0:
-                    if chars and not (is_cjk(chars[-1]) or is_cjk(char)):
-                        chars.append(" ")
-                        starts.append(space_start)
-                        ends.append(space_end)
-                    space_start = -1
-                chars.append(char)
-                starts.append(i)
-                ends.append(j)
-        i = j
-    return Folded("".join(chars), starts, ends)
 
 
 def normalize(text: str) -> str:

@@ -19,4 +19,6 @@ _CJK_BLOCKS = (
 def is_cjk(char: str) -> bool:
     """Whether `char` belongs to a script written without reliable spaces between words."""
     code = ord(char)
+    if code < 0x1100:  # Latin, Greek, Cyrillic and the rest of the common case
+        return False
     return any(low <= code <= high for low, high in _CJK_BLOCKS)

@@ -13,8 +13,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from instructor.core import Hooks
-
 from decompose.llm.parsing import extract_json_text
 
 T = TypeVar("T")
@@ -56,6 +54,8 @@ class AttemptLog:
     """Per-`ask` listener on instructor's hooks; pass `.hooks` to every instructor call."""
 
     def __init__(self) -> None:
+        from instructor.core import Hooks  # only a client asks; `Usage` alone must not load instructor
+
         self.usage = Usage()
         self.last_answer = ""
         self.finish_reason: str | None = None

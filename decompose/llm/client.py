@@ -23,7 +23,7 @@ from decompose.errors import LLMError
 from decompose.llm.attempts import Answer, AttemptLog
 from decompose.llm.budget import AskMeter, TokenBudget
 from decompose.llm.limits import RateLimiter, estimate_tokens
-from decompose.llm.modes import MODES, is_openai_endpoint, mode_name, needs_flat_schema, wire_model
+from decompose.llm.modes import instructor_mode, is_openai_endpoint, mode_name, needs_flat_schema, wire_model
 from decompose.llm.parsing import describe_for_user, one_line
 from decompose.llm.retry import TransportRetry, reask_messages
 from decompose.llm.settings import LLMSettings, resolve_endpoint
@@ -63,7 +63,7 @@ class StructuredLLM:
         self._client = openai.OpenAI(
             **self._client_options(), http_client=openai.DefaultHttpx2Client(transport=self._transport)
         )
-        self._instructor = instructor.from_openai(self._client, mode=MODES[self._mode])
+        self._instructor = instructor.from_openai(self._client, mode=instructor_mode(self._mode))
         self._async_client: openai.AsyncOpenAI | None = None
         self._async_instructor: Any = None
         self._async_loop: asyncio.AbstractEventLoop | None = None
@@ -225,7 +225,7 @@ class StructuredLLM:
         if self._async_instructor is None or self._async_loop is not loop:
             http = openai.DefaultAsyncHttpx2Client(transport=self._async_transport)
             self._async_client = openai.AsyncOpenAI(**self._client_options(), http_client=http)
-            self._async_instructor = instructor.from_openai(self._async_client, mode=MODES[self._mode])
+            self._async_instructor = instructor.from_openai(self._async_client, mode=instructor_mode(self._mode))
             self._async_loop = loop
         return self._async_instructor
 

@@ -4,27 +4,27 @@ OpenAI takes tool calls with any JSON Schema. Local servers (vLLM, Ollama, llama
 accept a `response_format` JSON schema but turn it into a grammar, and their converters break on
 `$ref`/`$defs`/`anyOf` -- then they return unconstrained text without saying so. So every request
 except tool calls to OpenAI carries a flattened schema.
+
+instructor is imported only when an instructor mode is asked for: a fully cached run never builds a
+client and should not pay for importing it.
 """
 
 from __future__ import annotations
 
 import copy
 import functools
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
 
-from instructor import Mode
 from pydantic import BaseModel
 
 from decompose.errors import ConfigError
 
-MODES: dict[str, Mode] = {
-    "tools": Mode.TOOLS,
-    "json_schema": Mode.JSON_SCHEMA,
-    "json": Mode.JSON,
-    "md_json": Mode.MD_JSON,
-}
-VALID_MODES: tuple[str, ...] = ("auto", *MODES)
+if TYPE_CHECKING:
+    from instructor import Mode
+
+MODE_NAMES: tuple[str, ...] = ("tools", "json_schema", "json", "md_json")
+VALID_MODES: tuple[str, ...] = ("auto", *MODE_NAMES)
 DEFS_PREFIX = "#/$defs/"
 
 M = TypeVar("M", bound=BaseModel)
@@ -40,14 +40,21 @@ def mode_name(mode: str, base_url: str) -> str:
     """Resolve `auto` to tools (OpenAI) or json_schema (everything else); check explicit names."""
     if mode == "auto":
         return "tools" if is_openai_endpoint(base_url) else "json_schema"
-    if mode not in MODES:
+    if mode not in MODE_NAMES:
         raise ConfigError(f"unknown LLM mode {mode!r}; valid modes: {', '.join(VALID_MODES)}")
     return mode
 
 
 def resolve_mode(mode: str, base_url: str) -> Mode:
     """The instructor mode for a settings mode name and an endpoint."""
-    return MODES[mode_name(mode, base_url)]
+    return instructor_mode(mode_name(mode, base_url))
+
+
+def instructor_mode(name: str) -> Mode:
+    """The instructor mode of a resolved mode name (one of MODE_NAMES)."""
+    from instructor import Mode
+
+    return {"tools": Mode.TOOLS, "json_schema": Mode.JSON_SCHEMA, "json": Mode.JSON, "md_json": Mode.MD_JSON}[name]
 
 
 def needs_flat_schema(mode: str, base_url: str) -> bool:
@@ -110,14 +117,18 @@ def wire_model(response_model: type[M]) -> type[M]:
     instructor 1.17 reads the schema it sends from `response_model.model_json_schema()` in every
     mode (directly for json/json_schema/md_json, via `generate_openai_schema` for tools), so
     overriding that one classmethod changes the request and nothing else. Parsing still runs the
-    original model's validators.
+    original model's validators. instructor asks for the schema on every request, so the default
+    one is built once (which also fails at first use, not mid-request) and handed out as a copy
+    (instructor may add to what it gets).
     """
-    flatten_schema(response_model.model_json_schema())  # fail at first use, not mid-request
+    flat = flatten_schema(response_model.model_json_schema())
 
     class Wire(response_model):  # type: ignore[valid-type,misc]
         @classmethod
         def model_json_schema(cls, *args: Any, **kwargs: Any) -> dict[str, Any]:
-            return flatten_schema(response_model.model_json_schema(*args, **kwargs))
+            if args or kwargs:
+                return flatten_schema(response_model.model_json_schema(*args, **kwargs))
+            return copy.deepcopy(flat)
 
     Wire.__name__ = Wire.__qualname__ = response_model.__name__
     Wire.__doc__ = response_model.__doc__

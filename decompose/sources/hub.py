@@ -14,18 +14,12 @@ import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx2
-from huggingface_hub import HfApi, hf_hub_download
-from huggingface_hub.errors import (
-    EntryNotFoundError,
-    GatedRepoError,
-    HfHubHTTPError,
-    OfflineModeIsEnabled,
-    RepositoryNotFoundError,
-)
-from huggingface_hub.hf_api import DatasetInfo, ModelInfo
+
+if TYPE_CHECKING:
+    from huggingface_hub.hf_api import DatasetInfo, ModelInfo
 
 from decompose.errors import AccessDenied, DecomposeError, SourceNotFound
 from decompose.sources.refs import HubRef
@@ -45,7 +39,12 @@ def hub_endpoint() -> str:
 
 
 def fetch_hub_card(ref: HubRef, *, timeout: float, max_bytes: int = MAX_CARD_BYTES) -> HubCard:
-    """Read the repo's info, then its README.md; every hub failure becomes a one-line DecomposeError."""
+    """Read the repo's info, then its README.md; every hub failure becomes a one-line DecomposeError.
+
+    huggingface_hub is imported here, not at module import: runs that never touch the hub (local
+    cards, cached results) start ~0.2 s sooner."""
+    from huggingface_hub.errors import EntryNotFoundError
+
     endpoint = hub_endpoint()
     token: str | bool = os.environ.get("HF_TOKEN") or False
     try:
@@ -57,6 +56,8 @@ def fetch_hub_card(ref: HubRef, *, timeout: float, max_bytes: int = MAX_CARD_BYT
 
 
 def _repo_info(ref: HubRef, *, endpoint: str, token: str | bool, timeout: float) -> ModelInfo | DatasetInfo:
+    from huggingface_hub import HfApi
+
     api = HfApi(endpoint=endpoint, token=token)
     if ref.kind == "dataset":
         return api.dataset_info(ref.repo_id, timeout=timeout)
@@ -64,6 +65,8 @@ def _repo_info(ref: HubRef, *, endpoint: str, token: str | bool, timeout: float)
 
 
 def _download_readme(ref: HubRef, *, endpoint: str, token: str | bool, timeout: float, max_bytes: int) -> bytes:
+    from huggingface_hub import hf_hub_download
+
     with tempfile.TemporaryDirectory(prefix="decompose-hub-") as directory:
         path = Path(
             hf_hub_download(
@@ -101,6 +104,14 @@ def hub_metadata(info: ModelInfo | DatasetInfo) -> dict[str, Any]:
 
 
 def _translate(error: Exception, ref: HubRef, *, endpoint: str, has_token: bool) -> DecomposeError:
+    from huggingface_hub.errors import (
+        EntryNotFoundError,
+        GatedRepoError,
+        HfHubHTTPError,
+        OfflineModeIsEnabled,
+        RepositoryNotFoundError,
+    )
+
     what = f"{ref.kind} {ref.repo_id}"
     if isinstance(error, GatedRepoError):
         if has_token:

@@ -16,7 +16,7 @@ from pathlib import Path
 from batch_support import card_list, server
 from jsonschema import Draft202012Validator
 
-import decompose.store
+import decompose.store.cache
 from decompose.api import Decomposer
 from decompose.batch import Batch, JsonlFile, read_source_list
 from decompose.llm import LLMSettings
@@ -47,9 +47,9 @@ def main() -> None:
         cache = work / "cache.sqlite3"
         show("warm, as is:", warm_run(sources, settings, cache, work / "warm.jsonl"))
         plain = Draft202012Validator(decomposition_schema())
-        decompose.store.validate_decomposition = lambda data: list(plain.iter_errors(data))
+        decompose.store.cache.validate_decomposition = lambda data: list(plain.iter_errors(data))
         show("warm, plain jsonschema check on read:", warm_run(sources, settings, cache, work / "plain.jsonl"))
-        decompose.store.validate_decomposition = lambda data: None
+        decompose.store.cache.validate_decomposition = lambda data: None
         show("warm, no jsonschema check on read:", warm_run(sources, settings, cache, work / "none.jsonl"))
 
 if __name__ == "__main__":

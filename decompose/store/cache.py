@@ -11,116 +11,30 @@ that fails on read is deleted and reported as a miss. Bodies are JSON; nothing i
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
-import os
 import re
 import sqlite3
 import threading
-import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from types import MappingProxyType, TracebackType
-from typing import Any
+from types import TracebackType
 
-import platformdirs
 from pydantic import ValidationError
 
 from decompose.errors import CacheError, InputError
 from decompose.records import Decomposition
 from decompose.schema import SchemaViolation, validate_decomposition
+from decompose.store.database import connect, size_on_disk
+from decompose.store.keys import CacheKey
 
-__all__ = ["CacheEntry", "CacheKey", "CacheStats", "ModelUsage", "Store", "default_cache_path"]
 
-STORE_FORMAT = "1"
 _log = logging.getLogger("decompose")
 _HEX_PREFIX = re.compile(r"^[0-9a-f]{4,64}$")
 _CORRUPT_ERRORS = frozenset({"SQLITE_NOTADB", "SQLITE_CORRUPT"})
-_SCHEMA_SQL = (
-    """CREATE TABLE IF NOT EXISTS decompositions (
-        key TEXT PRIMARY KEY,
-        key_fields TEXT NOT NULL,
-        artifact_id TEXT,
-        source_digest TEXT,
-        created_at TEXT,
-        capabilities INTEGER,
-        grounded INTEGER,
-        prompt_tokens INTEGER,
-        completion_tokens INTEGER,
-        requests INTEGER,
-        body TEXT NOT NULL
-    )""",
-    "CREATE INDEX IF NOT EXISTS decompositions_created_at ON decompositions (created_at)",
-    "CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL)",
-)
-
-
-def default_cache_path() -> Path:
-    """`$DECOMPOSE_CACHE` if set, else `cache.sqlite3` in the platform's user cache directory."""
-    configured = os.environ.get("DECOMPOSE_CACHE")
-    if configured:
-        return Path(configured).expanduser()
-    return platformdirs.user_cache_path("decompose") / "cache.sqlite3"
-
-
-def _canonical_json(value: Any) -> str:
-    """One spelling per value: sorted keys, no spaces, no NaN, and no `str()` fallback that could
-    smuggle an object's id into a key."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
-
-
-@dataclass(frozen=True)
-class CacheKey:
-    """The identity of one answer. Build it once and pass the same object to `get` and `put`."""
-
-    fields: Mapping[str, Any] = field(compare=False)
-    digest: str
-
-    @classmethod
-    def build(
-        cls,
-        *,
-        card_digest: str,
-        cleaning_version: str,
-        endpoint: str,
-        model: str,
-        mode: str,
-        prompt_version: str,
-        schema_version: str,
-        params: Mapping[str, Any],
-    ) -> CacheKey:
-        """Key from an explicit list of fields; `params` holds every generation parameter.
-
-        Nothing implicit (object ids, defaults filled in later) may enter, or keys stop matching
-        across runs; the fields are copied, so later changes to `params` cannot alter the key.
-        """
-        named = {
-            "card_digest": card_digest,
-            "cleaning_version": cleaning_version,
-            "endpoint": endpoint,
-            "model": model,
-            "mode": mode,
-            "prompt_version": prompt_version,
-            "schema_version": schema_version,
-        }
-        for name, value in named.items():
-            if not isinstance(value, str):
-                raise TypeError(f"cache key field {name} must be a str, got {type(value).__name__}")
-        if not isinstance(params, Mapping):
-            raise TypeError(f"cache key field params must be a mapping, got {type(params).__name__}")
-        canonical = _canonical_json({**named, "params": dict(params)})
-        return cls(
-            fields=MappingProxyType(json.loads(canonical)),
-            digest=hashlib.sha256(canonical.encode("utf-8")).hexdigest(),
-        )
-
-    def canonical_fields(self) -> str:
-        """The fields as canonical JSON, as stored beside each row for inspection."""
-        return _canonical_json(dict(self.fields))
 
 
 @dataclass(frozen=True)
@@ -259,7 +173,7 @@ class Store:
             rows,
             cards,
             *(int(value) for value in sums),
-            size_bytes=_size_on_disk(self.path),
+            size_bytes=size_on_disk(self.path),
             by_model=tuple(
                 ModelUsage(str(endpoint), str(model), count, int(requests), int(prompt), int(completion))
                 for endpoint, model, count, requests, prompt, completion in per_model
@@ -329,12 +243,12 @@ class Store:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             try:
-                return _connect(self.path)
+                return connect(self.path)
             except sqlite3.DatabaseError as exc:
                 if getattr(exc, "sqlite_errorname", "") not in _CORRUPT_ERRORS:
                     raise
                 self._move_aside(exc)
-            return _connect(self.path)
+            return connect(self.path)
         except (OSError, sqlite3.Error) as exc:
             raise CacheError(
                 f"cannot open the results cache at {self.path}: {exc}; "
@@ -353,53 +267,3 @@ class Store:
             "results cache %s is corrupt (%s); moved it to %s and started a new one", self.path, cause, moved_to
         )
 
-
-def _size_on_disk(path: Path) -> int:
-    """The database with its WAL and shared-memory files, which another process may remove meanwhile."""
-    size = 0
-    for suffix in ("", "-wal", "-shm"):
-        try:
-            size += path.with_name(path.name + suffix).stat().st_size
-        except FileNotFoundError:
-            pass
-    return size
-
-
-def _enable_wal(conn: sqlite3.Connection, attempts: int = 100) -> None:
-    for attempt in range(attempts):
-        try:
-            if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
-                conn.execute("PRAGMA journal_mode=WAL")
-            return
-        except sqlite3.OperationalError as exc:
-            if "locked" not in str(exc) or attempt == attempts - 1:
-                raise
-            time.sleep(0.02)
-
-
-def _connect(path: Path) -> sqlite3.Connection:
-    """Open `path`, set WAL mode and create the tables; raises sqlite3 errors as they come.
-
-    Switching to WAL can fail with "database is locked" without waiting while another process
-    creates the same file, so that one step is retried briefly; once WAL is on it is never redone.
-    """
-    conn = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
-    try:
-        _enable_wal(conn)
-        conn.execute("PRAGMA synchronous=NORMAL")
-        conn.execute("BEGIN IMMEDIATE")
-        for statement in _SCHEMA_SQL:
-            conn.execute(statement)
-        conn.execute("INSERT OR IGNORE INTO meta (name, value) VALUES ('format', ?)", (STORE_FORMAT,))
-        (found,) = conn.execute("SELECT value FROM meta WHERE name = 'format'").fetchone()
-        conn.execute("COMMIT")
-    except BaseException:
-        conn.close()
-        raise
-    if found != STORE_FORMAT:
-        conn.close()
-        raise CacheError(
-            f"results cache at {path} has format {found}, this decompose reads format {STORE_FORMAT}; "
-            "choose another location with --cache PATH or DECOMPOSE_CACHE"
-        )
-    return conn

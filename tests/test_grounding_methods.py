@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from decompose.grounding import ground
+from decompose.grounding.methods import stated_methods
 from tests.test_grounding import EMBEDDING_CARD, KOREAN_CARD, make_draft
 
 POOLING_QUOTE = "Pooling: the vector is the hidden state of the last token (last-token pooling)."
@@ -56,3 +57,21 @@ def test_a_neutral_class_contradicts_a_binary_classifier() -> None:
     ]
     binary = make_draft("A binary classifier; it lacks a neutral class.", ["이진 감성 분류기입니다."])
     assert ground(card, binary).verdict == "grounded"
+
+
+@pytest.mark.parametrize(
+    ("text", "method"),
+    [
+        ("The vector is the averaged hidden states of the encoder.", "mean pooling"),
+        ("It AVERAGES ALL TOKEN EMBEDDINGS into one vector.", "mean pooling"),
+        ("Embeddings come from the [CLS] token.", "[CLS] pooling"),
+        ("We take the final token of each sequence.", "last-token pooling"),
+        ("A bınary classification head sits on top.", "binary classification"),
+        ("It is a 3-way classifier over reviews.", "three-or-more-class classification"),
+        ("문장 임베딩은 평균 풀링으로 만듭니다.", "mean pooling"),
+        ("중립 클래스도 예측합니다.", "three-or-more-class classification"),
+    ],
+)
+def test_every_spelling_of_a_method_is_found_despite_the_keyword_prefilter(text: str, method: str) -> None:
+    """stated_methods skips a method whose keywords are absent: each keyword list must cover its pattern."""
+    assert method in {found.name for found in stated_methods(text)}

@@ -37,16 +37,23 @@ MAX_EMPTY_SECTION_PASSES = 6
 def clean(text: str, body_start: int = 0) -> MappedText:
     """Clean card text whose YAML front matter (if any) ends at `body_start`."""
     mapped = MappedText.identity(text).edited(markup.front_matter(text, body_start))
+    code = CodeSpans(mapped.text)
     for step in STEPS:
-        mapped = mapped.edited(step(mapped.text, CodeSpans(mapped.text)))
+        mapped, code = _apply(mapped, code, step(mapped.text, code))
     body = mapped.position(body_start)
-    mapped = mapped.edited(markup.repeated_paragraphs(mapped.text, CodeSpans(mapped.text), body))
+    mapped, code = _apply(mapped, code, markup.repeated_paragraphs(mapped.text, code, body))
     for _ in range(MAX_EMPTY_SECTION_PASSES):  # a parent empties once its empty subsections go
-        edits = markup.empty_sections(mapped.text, CodeSpans(mapped.text))
+        edits = markup.empty_sections(mapped.text, code)
         if not edits:
             break
-        mapped = mapped.edited(edits)
-    return mapped.edited(markup.blank_lines(mapped.text, CodeSpans(mapped.text)))
+        mapped, code = _apply(mapped, code, edits)
+    return mapped.edited(markup.blank_lines(mapped.text, code))
+
+
+def _apply(mapped: MappedText, code: CodeSpans, edits: list[Edit]) -> tuple[MappedText, CodeSpans]:
+    """`mapped` after `edits`, with its code spans found again only when the text changed."""
+    edited = mapped.edited(edits)
+    return (mapped, code) if edited is mapped else (edited, CodeSpans(edited.text))
 
 
 def clean_card(card: Card) -> MappedText:

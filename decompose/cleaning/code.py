@@ -11,7 +11,8 @@ import re
 from dataclasses import dataclass
 
 FENCE = re.compile(r" {0,3}(`{3,}|~{3,})([^\n]*)")
-INLINE_CODE = re.compile(r"(?<!`)`[^`\n]+`(?!`)")
+FENCE_LINE_START = re.compile(r"^ {0,3}(?:```|~~~)", re.MULTILINE)  # lines that may be fences
+INLINE_CODE = re.compile(r"`(?<!``)[^`\n]+`(?!`)")  # the lookbehind after the "`" lets re skip to one
 
 
 @dataclass(frozen=True)
@@ -29,8 +30,8 @@ def fenced_blocks(text: str) -> list[FencedBlock]:
     """Fenced blocks as CommonMark reads them; an unclosed fence runs to the end of the text."""
     blocks: list[FencedBlock] = []
     opening: tuple[int, str, str, int] | None = None  # start, fence, info, content start
-    position = 0
-    while position < len(text):
+    for candidate in FENCE_LINE_START.finditer(text):
+        position = candidate.start()
         line_end = text.find("\n", position)
         next_line = len(text) if line_end < 0 else line_end + 1
         line = text[position : next_line].rstrip("\r\n")
@@ -42,7 +43,6 @@ def fenced_blocks(text: str) -> list[FencedBlock]:
             if not match.group(2).strip():
                 blocks.append(FencedBlock(opening[0], next_line, opening[2], opening[3], position))
                 opening = None
-        position = next_line
     if opening is not None:
         blocks.append(FencedBlock(opening[0], len(text), opening[2], opening[3], len(text)))
     return blocks

@@ -22,7 +22,9 @@ LINKED_IMAGE = re.compile(rf"\[\s*{_IMAGE}\s*\](?:\([^)\n]*\)|\[[^\]\n]*\])")
 IMAGE = re.compile(_IMAGE)
 VOID_MEDIA_TAG = re.compile(r"<(?:img|source|input|embed)\b[^<>]*>", re.IGNORECASE)
 REFERENCE_DEFINITION = re.compile(r"^ {0,3}\[[^\]\n]+\]:[ \t]*\S[^\n]*\n?", re.MULTILINE)
-LINK = re.compile(r"(?<![!\]\\])\[([^\[\]\n]+)\](\((?:[^()\s]|\([^()\s]*\))*(?:[ \t]+\"[^\"\n]*\")?\)|\[[^\]\n]*\])")
+# LINK and INNER_SPACE_RUN look behind after their first character, not before it, so the regex engine
+# skips ahead to a "[" or a space instead of trying the lookbehind at every position of the text.
+LINK = re.compile(r"\[(?<![!\]\\]\[)([^\[\]\n]+)\](\((?:[^()\s]|\([^()\s]*\))*(?:[ \t]+\"[^\"\n]*\")?\)|\[[^\]\n]*\])")
 HTML_TAG = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9]*)\b[^<>]*?/?>")
 SPACE_ENTITY = re.compile(r"&(?:nbsp|ensp|emsp|thinsp|#160|#xa0);", re.IGNORECASE)
 TABLE_DELIMITER_ROW = re.compile(r"^[ \t]*\|?(?:[ \t]*:?-+:?[ \t]*\|)+(?:[ \t]*:?-+:?[ \t]*)?$", re.MULTILINE)
@@ -31,7 +33,7 @@ BIBTEX_ENTRY = re.compile(r"^@[a-zA-Z]+[ \t]*\{", re.MULTILINE)
 BIBTEX_TITLE = re.compile(r"^[ \t]*title[ \t]*=", re.MULTILINE | re.IGNORECASE)
 BIBTEX_INFO = frozenset({"bibtex", "bib", "biblatex"})
 TRAILING_SPACE = re.compile(r"[ \t\r\f\v]+(?=\n|\Z)")
-INNER_SPACE_RUN = re.compile(r"(?<=\S)[ \t]{2,}(?=\S)")
+INNER_SPACE_RUN = re.compile(r"[ \t](?<=\S[ \t])[ \t]+(?=\S)")
 BLANK_LINE_RUN = re.compile(r"\n{3,}")
 REPEATED_MIN_CHARS = 40
 PLACEHOLDER_LINE = re.compile(

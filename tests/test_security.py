@@ -337,3 +337,13 @@ def test_the_cli_makes_no_hub_telemetry_request(tmp_path: Path) -> None:
         paths = [request.path for request in hub.requests]
     assert result.returncode == 0, result.stderr
     assert paths and not [path for path in paths if "agent-harnesses" in path]
+
+
+def test_an_oversized_hub_card_is_refused_before_it_is_downloaded(monkeypatch: pytest.MonkeyPatch) -> None:
+    big = "# Big\n\n" + "word " * 600_000  # ~3 MB
+    with hub_server({"big/card": FakeRepo(readme=big)}) as hub:
+        monkeypatch.setenv("HF_ENDPOINT", hub.url)
+        with pytest.raises(InputError, match="larger than the 2 MB a card may have"):
+            load_card("big/card")
+        downloads = [r for r in hub.requests if r.method == "GET" and r.path.endswith("/README.md")]
+    assert downloads == []

@@ -108,6 +108,7 @@ def test_model_card_with_hub_metadata(source: str, hub: RunningServer, tmp_path:
     assert [s.title for s in card.sections] == ["Qwen3-Embedding-4B"]
     assert [(r.method, r.path) for r in hub.requests] == [
         ("GET", "/api/models/Qwen/Qwen3-Embedding-4B"),
+        ("HEAD", "/Qwen/Qwen3-Embedding-4B/resolve/main/README.md"),  # our size check, before downloading
         ("HEAD", "/Qwen/Qwen3-Embedding-4B/resolve/main/README.md"),
         ("GET", "/Qwen/Qwen3-Embedding-4B/resolve/main/README.md"),
     ]

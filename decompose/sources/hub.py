@@ -65,8 +65,13 @@ def _repo_info(ref: HubRef, *, endpoint: str, token: str | bool, timeout: float)
 
 
 def _download_readme(ref: HubRef, *, endpoint: str, token: str | bool, timeout: float, max_bytes: int) -> bytes:
-    from huggingface_hub import hf_hub_download
+    from huggingface_hub import get_hf_file_metadata, hf_hub_download, hf_hub_url
 
+    what = f"the card of {ref.kind} {ref.repo_id}"
+    url = hf_hub_url(ref.repo_id, "README.md", repo_type=ref.kind, endpoint=endpoint)
+    announced = get_hf_file_metadata(url, token=token, timeout=timeout, endpoint=endpoint).size
+    if announced is not None:
+        check_size(announced, what, max_bytes)  # refuse before downloading, not after
     with tempfile.TemporaryDirectory(prefix="decompose-hub-") as directory:
         path = Path(
             hf_hub_download(
@@ -79,7 +84,7 @@ def _download_readme(ref: HubRef, *, endpoint: str, token: str | bool, timeout: 
                 etag_timeout=timeout,
             )
         )
-        check_size(path.stat().st_size, f"the card of {ref.kind} {ref.repo_id}", max_bytes)
+        check_size(path.stat().st_size, what, max_bytes)
         return path.read_bytes()
 
 

@@ -10,6 +10,8 @@ import asyncio
 import copy
 import functools
 import logging
+from collections.abc import Callable, Generator
+from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, TypeVar
 
@@ -34,6 +36,15 @@ from decompose.llm.settings import LLMSettings, resolve_endpoint
 logging.getLogger("instructor").addHandler(logging.NullHandler())
 
 M = TypeVar("M", bound=BaseModel)
+
+
+@dataclass(frozen=True)
+class _Attempt:
+    """One request of an ask: how to send it, and the tokens it may use (for the rate limiter)."""
+
+    send: Callable[[], Any]
+    tokens: int
+
 # What instructor raises when the answer (not the transport) failed: parse/validation errors,
 # refusals (wrapped), and truncation.
 ANSWER_FAILURES = (InstructorRetryException, IncompleteOutputException)
@@ -93,24 +104,17 @@ class StructuredLLM:
         """An answer that validates against `response_model`, re-asking at most `max_reasks` times.
 
         `budget` is the card's token cap: charged with every answered request, checked before each."""
-        wire = self._wire(response_model)
-        log = AttemptLog()
-        meter = AskMeter(budget, step=step)
-        conversation = copy.deepcopy(messages)
-        last_error: BaseException | None = None
-        for _ in range(self.settings.max_reasks + 1):
-            meter.check()
+        attempts = self._attempts(self._instructor, messages, response_model, step, budget)
+        attempt = next(attempts)
+        while True:
             try:
-                send = functools.partial(self._create, self._instructor, wire, conversation, log)
-                parsed = self._retry.call(send, step=step, tokens=self._admission_tokens(conversation))
+                reply: Any = self._retry.call(attempt.send, step=step, tokens=attempt.tokens)
             except ANSWER_FAILURES as failure:
-                meter.settle(log.usage)
-                last_error = self._answer_error(failure, log, step)
-                conversation = reask_messages(messages, log.last_answer, last_error)
-                continue
-            meter.settle(log.usage)
-            return Answer(_exact(response_model, parsed), log.usage)
-        raise self._exhausted(last_error, step)
+                reply = failure
+            try:
+                attempt = attempts.send(reply)
+            except StopIteration as finished:
+                return finished.value
 
     async def aask(
         self,
@@ -121,24 +125,42 @@ class StructuredLLM:
         budget: TokenBudget | None = None,
     ) -> Answer[M]:
         """`ask` for asyncio callers, on a lazily built async client."""
+        attempts = self._attempts(self._get_async_instructor(), messages, response_model, step, budget)
+        attempt = next(attempts)
+        while True:
+            try:
+                reply: Any = await self._retry.acall(attempt.send, step=step, tokens=attempt.tokens)
+            except ANSWER_FAILURES as failure:
+                reply = failure
+            try:
+                attempt = attempts.send(reply)
+            except StopIteration as finished:
+                return finished.value
+
+    def _attempts(
+        self,
+        client: Any,
+        messages: list[dict[str, str]],
+        response_model: type[M],
+        step: str,
+        budget: TokenBudget | None,
+    ) -> Generator[_Attempt, Any, Answer[M]]:
+        """The re-ask loop, written once for `ask` and `aask`: yields each request to send, receives
+        the parsed answer or the answer failure, and re-asks with the last answer and error only."""
         wire = self._wire(response_model)
-        client = self._get_async_instructor()
         log = AttemptLog()
         meter = AskMeter(budget, step=step)
         conversation = copy.deepcopy(messages)
         last_error: BaseException | None = None
         for _ in range(self.settings.max_reasks + 1):
             meter.check()
-            try:
-                send = functools.partial(self._create, client, wire, conversation, log)
-                parsed = await self._retry.acall(send, step=step, tokens=self._admission_tokens(conversation))
-            except ANSWER_FAILURES as failure:
-                meter.settle(log.usage)
-                last_error = self._answer_error(failure, log, step)
-                conversation = reask_messages(messages, log.last_answer, last_error)
-                continue
+            send = functools.partial(self._create, client, wire, conversation, log)
+            reply = yield _Attempt(send, self._admission_tokens(conversation))
             meter.settle(log.usage)
-            return Answer(_exact(response_model, parsed), log.usage)
+            if not isinstance(reply, ANSWER_FAILURES):
+                return Answer(_exact(response_model, reply), log.usage)
+            last_error = self._answer_error(reply, log, step)
+            conversation = reask_messages(messages, log.last_answer, last_error)
         raise self._exhausted(last_error, step)
 
     def close(self) -> None:

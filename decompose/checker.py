@@ -13,12 +13,12 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, BinaryIO
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from decompose.errors import InputError, SourceNotFound
+from decompose.errors import InputError
+from decompose.files import read_text_input
 from decompose.grounding import CardIndex, ground
 from decompose.records import Card, Decomposition, GroundingVerdict
 from decompose.sources import MAX_CARD_BYTES, load_card
@@ -83,7 +83,8 @@ class CheckReport:
 def read_records(path: str, *, stdin: BinaryIO | None = None) -> RecordSet:
     """Parse and shape-check a records file (`-` reads stdin); InputError names the file and the problem."""
     origin = "stdin" if path == "-" else path
-    data = _parse_json(_read_bytes(path, stdin), origin)
+    text = read_text_input(path, what="records file", hint="give a JSON file of records", stdin=stdin)
+    data = _parse_json(text, origin)
     if isinstance(data, dict) and "artifact" in data and "capabilities" in data:
         try:
             decomposition = Decomposition.model_validate(data)
@@ -173,26 +174,7 @@ def _document(record_set: RecordSet, checked: list[CheckedRecord]) -> Any:
     return records
 
 
-def _read_bytes(path: str, stdin: BinaryIO | None) -> bytes:
-    if path == "-":
-        if stdin is None:
-            raise InputError("no stdin to read records from; give the records file as a path")
-        return stdin.read()
-    try:
-        return Path(path).read_bytes()
-    except FileNotFoundError:
-        raise SourceNotFound(f"no such records file: {path}; check the path") from None
-    except IsADirectoryError:
-        raise InputError(f"{path} is a directory; give the records JSON file") from None
-    except OSError as error:
-        raise InputError(f"cannot read {path} ({error.strerror or error}); check its permissions") from None
-
-
-def _parse_json(raw: bytes, origin: str) -> Any:
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        raise InputError(f"{origin} is not UTF-8 text (bad byte at offset {error.start}); give a JSON file") from None
+def _parse_json(text: str, origin: str) -> Any:
     if not text.strip():
         raise InputError(f"{origin} is empty; give a JSON file of records")
     try:

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 from typing import BinaryIO
 
-from decompose.errors import InputError, SourceNotFound
+from decompose.errors import InputError
+from decompose.files import read_text_input
 
 
 def parse_source_list(text: str, origin: str) -> list[str]:
@@ -32,16 +32,6 @@ def parse_source_list(text: str, origin: str) -> list[str]:
 def read_source_list(path: str, *, stdin: BinaryIO | None = None) -> list[str]:
     """Read the list from a file, or from standard input when `path` is `-`."""
     origin = "standard input" if path == "-" else path
-    try:
-        data = (stdin or sys.stdin.buffer).read() if path == "-" else Path(path).read_bytes()
-    except FileNotFoundError:
-        raise SourceNotFound(f"no such source list: {path}; give a file with one source per line, or '-'") from None
-    except IsADirectoryError:
-        raise InputError(f"{path} is a directory; give a file with one source per line") from None
-    except OSError as error:
-        raise InputError(f"cannot read the source list {path} ({error.strerror}); check its permissions") from None
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        raise InputError(f"{origin} is not UTF-8 text (bad byte at offset {error.start}); save it as UTF-8") from None
+    hint = "give a file with one source per line, or '-'"
+    text = read_text_input(path, what="source list", hint=hint, stdin=stdin or sys.stdin.buffer)
     return parse_source_list(text, origin)

@@ -1,11 +1,12 @@
-"""The fast paths give exactly what the plain paths give: folding, schema verdicts, the answer schema,
-and where a card is loaded. Timings live in bench/, never here."""
+"""The fast paths give exactly what the plain paths give: folding, family names, schema verdicts, the
+answer schema, and where a card is loaded. Timings live in bench/, never here."""
 
 from __future__ import annotations
 
 import copy
 import os
 import random
+import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Annotated, Any
@@ -16,7 +17,9 @@ from pydantic import BaseModel, Field
 
 from decompose.api import _may_wait
 from decompose.errors import DecomposeError
+from decompose.grounding.align import Aligner
 from decompose.grounding.fold import Folded, _Folder, fold
+from decompose.grounding.names import _VARIANT, Subject
 from decompose.llm.modes import wire_model
 from decompose.records import CapabilityAnswer
 from decompose.schema import answer_schema, decomposition_schema, validate_answer, validate_decomposition
@@ -176,3 +179,40 @@ def test_only_sources_that_may_wait_are_loaded_off_the_event_loop(tmp_path: Path
     assert _may_wait("https://example.com/card.md")
     assert not _may_wait("ftp://example.com/card.md")  # refused before any I/O
     assert _may_wait(str(ROOT))  # a directory: its README.md is found and read in a thread
+
+
+def family_pattern(family: str) -> re.Pattern[str]:
+    """The definition: one pattern per subject, as compiled before the family search got faster."""
+    return re.compile(
+        rf"(?i)(?<![a-z0-9_-])(?:the\s+)?{re.escape(family)}(?:[-_./][a-z0-9]+(?:\.\d+)*)*"
+        rf"(?:[ ]{_VARIANT})*(?![a-z0-9])"
+    )
+
+
+FAMILY_PIECES = [
+    "qwen3", "Qwen3", "QWEN3", "qwen", "the ", "The  ", "the\n", "THE\t", "athe ", "-", "_", ".", "/", "x", "8B",
+    " v2", " base", " large", " 8b", "-Embedding", "-4B", ".5", "1", " ", "\n", "Ⅹ", "K", "é", "the", "-the ",
+]
+
+
+def test_family_names_are_found_where_the_one_pattern_finds_them() -> None:
+    generator = random.Random(7)
+    texts = [path.read_text(encoding="utf-8") for path in sorted(CARDS.rglob("*.md"))]
+    texts += ["".join(generator.choice(FAMILY_PIECES) for _ in range(generator.randint(0, 25))) for _ in range(5000)]
+    for name in ("Qwen3-Embedding-4B", "KoELECTRA-Small-v3", "The Stack v2", "Model Card for k"):
+        subject = Subject(name)
+        definition = family_pattern(subject._family_token)
+        for text in texts:
+            for start, end in ((0, len(text)), (len(text) // 3, len(text) * 2 // 3), (1, len(text))):
+                expected = [match.span() for match in definition.finditer(text, start, end)]
+                assert list(subject._family_names(text, start, end)) == expected, (name, text, start, end)
+
+
+def test_a_card_is_folded_only_once_a_quote_is_not_found_exactly() -> None:
+    text = (CARDS / "qwen3-embedding-4b.md").read_text(encoding="utf-8")
+    aligner = Aligner(text)
+    exact = text[200:260]
+    assert aligner.locate(exact).match == "exact"
+    assert "_folded" not in vars(aligner)
+    assert aligner.locate(exact.upper()).match == "normalized"
+    assert "_folded" in vars(aligner)

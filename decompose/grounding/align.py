@@ -11,9 +11,9 @@ The normalised form ignores what an LLM copying a quote changes without changing
   start of a line, backslash escapes, the brackets and target of a link or image (`[text](url)` reads
   as `text`), HTML entities (`&amp;` reads as `&`); table pipes and HTML tags count as whitespace.
 
-The card is normalised once (`Aligner`, with `decompose.grounding.fold`) with a map from every
-normalised character back to the original span it came from, so normalised and fuzzy matches report
-offsets into the text as fetched.
+The card is normalised at most once (`Aligner`, with `decompose.grounding.fold`, on the first quote not
+found exactly) with a map from every normalised character back to the original span it came from, so
+normalised and fuzzy matches report offsets into the text as fetched.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cached_property
 
-from decompose.grounding.fold import fold
+from decompose.grounding.fold import Folded, fold
 from decompose.grounding.fuzzy import GramIndex, find_approximate
 from decompose.records import Evidence, MatchKind
 
@@ -49,7 +49,12 @@ class Aligner:
 
     def __init__(self, text: str) -> None:
         self.text = text
-        self._folded = fold(text)
+
+    @cached_property
+    def _folded(self) -> Folded:
+        """Built on the first quote that is not in the card exactly: an answer whose quotes all are
+        (common for clean cards) never pays for folding the card."""
+        return fold(self.text)
 
     @cached_property
     def _grams(self) -> GramIndex:

@@ -23,6 +23,7 @@ Any label may also be classified directly (`classify`), which attribution uses f
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Literal
 
@@ -46,6 +47,8 @@ _SELF = re.compile(
     r"|\bours\b|\bwe\b|(?:이|본)\s*(?:모델|데이터셋|말뭉치)"
 )
 _GENERIC = frozenset({"model", "dataset", "card", "for", "of"})
+_NAME_CHAR = re.compile(r"(?i)[a-z0-9_-]")
+_FAMILY_TAIL = re.compile(rf"(?i)(?:[-_./][a-z0-9]+(?:\.\d+)*)*(?:[ ]{_VARIANT})*(?![a-z0-9])")
 _SIZE = re.compile(r"(?i)^(?:\d+(?:\.\d+)?[kmbt]|v\d+(?:\.\d+)*)$")
 
 
@@ -72,14 +75,7 @@ class Subject:
         self.tokens = name_tokens(name)
         family = next((token for token in self.tokens if token not in _GENERIC), "")
         self._family_token = family
-        self._family = (
-            re.compile(
-                rf"(?i)(?<![a-z0-9_-])(?:the\s+)?{re.escape(family)}(?:[-_./][a-z0-9]+(?:\.\d+)*)*"
-                rf"(?:[ ]{_VARIANT})*(?![a-z0-9])"
-            )
-            if family
-            else None
-        )
+        self._family = re.compile(re.escape(family), re.IGNORECASE) if family else None
 
     def classify(self, label: str) -> Kind | None:
         """Whether `label` names the subject, another artifact, or (None) no artifact at all."""
@@ -107,9 +103,8 @@ class Subject:
         """The names in `text[start:end]`, in order, overlaps resolved in favour of the longest."""
         end = len(text) if end is None else end
         found: list[Mention] = []
-        if self._family is not None:
-            for match in self._family.finditer(text, start, end):
-                found.append(self._mention(match.start(), match.end(), match.group()))
+        for first, last in self._family_names(text, start, end):
+            found.append(self._mention(first, last, text[first:last]))
         for match in _IDENTIFIER.finditer(text, start, end):
             name = match.group(1)
             if self._looks_like_artifact(name):
@@ -117,6 +112,24 @@ class Subject:
         for match in _SELF.finditer(text, start, end):
             found.append(Mention(match.start(), match.end(), _lower_first(match.group()), self._self_reference(match)))
         return _without_overlaps(found)
+
+    def _family_names(self, text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
+        """Spans of `[the ]family[-parts][ variants]` in `text[start:end]`, as `finditer` would give them
+        for one pattern: leftmost, not overlapping. The family is found as a literal and the rest with
+        patterns compiled once, since compiling a pattern per subject cost more than the search."""
+        if self._family is None:
+            return
+        resume = start
+        for found in self._family.finditer(text, start, end):
+            name_start = found.start()
+            if name_start < resume or (name_start > 0 and _NAME_CHAR.match(text, name_start - 1)):
+                continue
+            tail = _FAMILY_TAIL.match(text, found.end(), end)
+            if tail is None:
+                continue
+            first = _article_before(text, name_start, max(start, resume))
+            resume = tail.end()
+            yield first, resume
 
     def _mention(self, start: int, end: int, name: str) -> Mention:
         return Mention(start, end, name, "subject" if self._is_subject(name_tokens(name)) else "other")
@@ -155,3 +168,17 @@ def _without_overlaps(mentions: list[Mention]) -> list[Mention]:
             continue
         chosen.append(mention)
     return chosen
+
+
+def _article_before(text: str, name_start: int, floor: int) -> int:
+    """Where a name starting at `name_start` begins when "the" and whitespace precede it (the article
+    starting a word, at or after `floor`); `name_start` otherwise."""
+    article_end = name_start
+    while article_end > floor and text[article_end - 1].isspace():
+        article_end -= 1
+    article = article_end - 3
+    if article_end == name_start or article < floor or text[article:article_end].lower() != "the":
+        return name_start
+    if article > 0 and _NAME_CHAR.match(text, article - 1):
+        return name_start
+    return article

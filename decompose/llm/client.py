@@ -230,7 +230,7 @@ class StructuredLLM:
         return LLMError(f"answer failed validation after {attempts} attempts: {detail}", step=step)
 
     def _wire(self, response_model: type[M]) -> type[M]:
-        return wire_model(response_model) if self._flat_schema else response_model
+        return _prepared(wire_model(response_model) if self._flat_schema else response_model)
 
     def _client_options(self) -> dict[str, Any]:
         return {
@@ -267,6 +267,14 @@ class StructuredLLM:
             async_inner=async_transport or httpx2.AsyncHTTPTransport(),
         )
         return fixtures, fixtures
+
+
+@functools.cache
+def _prepared(response_model: type[M]) -> type[M]:
+    """The model as instructor sends and parses it: given a plain model, instructor wraps it in a new
+    `ResponseSchema` subclass on every request (a pydantic `create_model`, ~0.5 ms); this is that
+    wrapper, built once per model."""
+    return instructor.response_schema(response_model)
 
 
 def _exact(response_model: type[M], parsed: BaseModel) -> M:

@@ -15,6 +15,7 @@ from pydantic import ValidationError
 
 THINK_BLOCK = re.compile(r"<think>.*?</think>", re.DOTALL | re.IGNORECASE)
 FENCED_BLOCK = re.compile(r"```[\w-]*[ \t]*\n?(.*?)```", re.DOTALL)
+JSON_OPENING = re.compile(r"[{\[]")
 PYDANTIC_URL = re.compile(r"\s*For further information visit https://errors\.pydantic\.dev\S*")
 MAX_LISTED_ERRORS = 8
 MAX_LINE = 300
@@ -38,17 +39,19 @@ def extract_json_text(text: str) -> str:
         if block.strip().startswith(("{", "[")):
             return block.strip()
     decoder = json.JSONDecoder()
-    starts = [index for index, char in enumerate(text) if char in "{["]
-    for start in starts:
+    first = None
+    for opening in JSON_OPENING.finditer(text):
+        start = opening.start()
+        first = start if first is None else first
         try:
             _, end = decoder.raw_decode(text, start)
         except json.JSONDecodeError:
             continue
         return text[start:end]
-    if not starts:
+    if first is None:
         return text
     end = text.rfind("}") + 1
-    return text[starts[0] : end if end > starts[0] else len(text)]
+    return text[first : end if end > first else len(text)]
 
 
 def failure_lines(error: BaseException) -> list[str]:

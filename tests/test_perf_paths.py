@@ -1,8 +1,9 @@
 """The fast paths give exactly what the plain paths give: folding, family names, schema verdicts, the
-answer schema, and where a card is loaded. Timings live in bench/, never here."""
+answer schema, and where a card is loaded and prepared. Timings live in bench/, never here."""
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import os
 import random
@@ -16,12 +17,14 @@ from jsonschema import Draft202012Validator
 from pydantic import BaseModel, Field
 
 from decompose.api import _may_wait
-from decompose.errors import DecomposeError
+from decompose.errors import DecomposeError, LLMError
+from decompose.extract import pipeline
+from decompose.extract.pipeline import PREPARE_IN_LOOP_CHARS, aextract
 from decompose.grounding.align import Aligner
 from decompose.grounding.fold import Folded, _Folder, fold
 from decompose.grounding.names import _VARIANT, Subject
 from decompose.llm.modes import wire_model
-from decompose.records import CapabilityAnswer
+from decompose.records import CapabilityAnswer, Card
 from decompose.schema import answer_schema, decomposition_schema, validate_answer, validate_decomposition
 from decompose.schema_verdict import SchemaVerdict, working_copy
 from tests.conftest import CARDS, ROOT
@@ -216,3 +219,26 @@ def test_a_card_is_folded_only_once_a_quote_is_not_found_exactly() -> None:
     assert "_folded" not in vars(aligner)
     assert aligner.locate(exact.upper()).match == "normalized"
     assert "_folded" in vars(aligner)
+
+
+def test_only_large_cards_are_prepared_off_the_event_loop(monkeypatch: pytest.MonkeyPatch) -> None:
+    offloaded: list[int] = []
+
+    async def to_thread(function: Callable[..., Any], *args: Any) -> Any:
+        offloaded.append(len(args[0].text))
+        return function(*args)
+
+    def prepare_only(card_text: str) -> None:
+        card = Card(source="card.md", id="card", kind="model", name="card", url=None, text=card_text, digest="0" * 64)
+        with pytest.raises(LLMError, match="prepared"):
+            asyncio.run(aextract(card, Refusing()))  # type: ignore[arg-type]
+
+    class Refusing:
+        async def aask(self, *_: Any, **__: Any) -> Any:
+            raise LLMError("prepared; no request in this test", step="extract")
+
+    monkeypatch.setattr(pipeline.asyncio, "to_thread", to_thread)
+    prepare_only("# card\n\n" + "A short card sentence.\n" * 10)
+    assert offloaded == []
+    prepare_only("# card\n\n" + "A long card sentence.\n" * (PREPARE_IN_LOOP_CHARS // 20))
+    assert offloaded and offloaded[0] > PREPARE_IN_LOOP_CHARS

@@ -14,8 +14,10 @@ _FENCE = re.compile(r"^ {0,3}(```|~~~)")
 _HEADING = re.compile(r"^ {0,3}(#{1,6})[ \t]+(.*?)[ \t#]*$")
 _SEPARATOR_ROW = re.compile(r"^\s*\|?\s*:?-{3,}:?\s*(?:\|\s*:?-{3,}:?\s*)*\|?\s*$")
 _PIPE = re.compile(r"(?<!\\)\|")
+# Only the ends of matches are used; a sentence break begins with its mark (not a lookbehind) so that the
+# regex engine can skip ahead to the next mark or line break.
 _SENTENCE_BREAK = re.compile(
-    r"(?<=[.!?。])[\"')\]*_]*\s+|\n[ \t]*\n|\n(?=[ \t]*(?:[-*+][ \t]|\d+[.)][ \t]|#|\||>))"
+    r"[.!?。][\"')\]*_]*\s+|\n[ \t]*\n|\n(?=[ \t]*(?:[-*+][ \t]|\d+[.)][ \t]|#|\||>))"
 )
 
 

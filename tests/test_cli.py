@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -13,6 +14,7 @@ import yaml
 from typer.testing import CliRunner
 
 from decompose.cli import app
+from decompose.schema import decomposition_schema
 from tests.conftest import ANSWERS, CARDS, EXCHANGES
 from tests.support.hub_server import FakeRepo, hub_server
 from tests.support.openai_server import OpenAIServer, answer, error
@@ -198,6 +200,21 @@ def test_usage_errors_exit_2() -> None:
     assert code == 2 and "json, yaml, md" in err
     code, _, err = run("card", str(QWEN), "--mode", "magic", "--replay", str(EXCHANGES))
     assert code == 2 and "json_schema" in err
+
+
+def test_installed_command_leaves_every_output_whole(tmp_path: Path) -> None:
+    """The script ends with os._exit after the command: what it printed and wrote must all be there."""
+    script = Path(sys.executable).parent / "decompose"
+    printed = subprocess.run([str(script), "schema"], capture_output=True, text=True, timeout=60)
+    assert printed.returncode == 0 and json.loads(printed.stdout) == decomposition_schema()
+    written = tmp_path / "card.json"
+    command = [str(script), "card", str(CARDS / "qwen3-embedding-4b.md"), "--replay", str(EXCHANGES)]
+    env = {**os.environ, "DECOMPOSE_CACHE": str(tmp_path / "cache.sqlite3"), "OPENAI_API_KEY": "sk-test"}
+    result = subprocess.run([*command, "-f", "json", "-o", str(written)], capture_output=True, env=env, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(written.read_text(encoding="utf-8"))["capabilities"]
+    again = subprocess.run([str(script), "cache", "ls"], capture_output=True, text=True, env=env, timeout=60)
+    assert again.returncode == 0 and "qwen3-embedding-4b" in again.stdout.lower()
 
 
 def test_installed_command_prints_no_traceback(tmp_path: Path) -> None:

@@ -9,6 +9,7 @@ growth is what made instructor's own loop blow up the context (issue #2056).
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import email.utils
 import time
@@ -144,9 +145,13 @@ class TransportRetry:
                     async with self.limiter.slot():
                         await self.limiter.await_turn(tokens)
                         try:
-                            return await send()
+                            reply = await send()
                         except InstructorRetryException as wrapped:
                             raise transport_fault(wrapped) or wrapped
+                    # Let a card woken by the slot just freed send its request before this card's
+                    # checking and storing run: keeps the slots busy when many answers come at once.
+                    await asyncio.sleep(0)
+                    return reply
         except openai.APIError as error:
             raise self.failure(error, attempts, step=step) from error
         raise AssertionError("unreachable: tenacity returns or raises")

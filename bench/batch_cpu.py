@@ -4,9 +4,11 @@ validate, store -- plus the client's own request and response handling.
 Marginal cost: two `decompose batch` processes against a server answering at once (in its own
 process, so its CPU is not counted), one with K more cards than the other; the difference in CPU
 time divided by K is the cost of one card, with interpreter start, imports and building the LLM
-client cancelled out. `--profile` adds an in-process profile (sync path) naming the hot spots.
+client cancelled out. The answers quote the cards exactly, so grounding never normalises (folds) a
+card; `--loosely` makes one quote per answer match only once the card is folded, as real answers
+often do. `--profile` adds an in-process profile (sync path) naming the hot spots.
 
-    python bench/batch_cpu.py --size 20000 --cards 200 --profile
+    python bench/batch_cpu.py --size 20000 --cards 200 [--loosely] [--profile]
 """
 
 from __future__ import annotations
@@ -44,8 +46,11 @@ def main() -> None:
     parser.add_argument("--cards", type=int, default=200, help="K: the extra cards of the second run")
     parser.add_argument("--concurrency", type=int, default=4)
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument(
+        "--loosely", action="store_true", help="answers quote one fact in lower case, so grounding folds each card"
+    )
     options = parser.parse_args()
-    with tempfile.TemporaryDirectory() as scratch, server(0.0) as llm:
+    with tempfile.TemporaryDirectory() as scratch, server(0.0, loosely=options.loosely) as llm:
         work = Path(scratch)
         base = card_list(work / "base", BASE_CARDS, size=options.size)
         more = card_list(work / "more", BASE_CARDS + options.cards, size=options.size, start=10_000)

@@ -7,12 +7,13 @@ the first request's arrival to the last one's (time.monotonic, so only differenc
 EOF stops it.
 Running apart from the measured process keeps the server's CPU out of the client's numbers.
 
-    python bench/batch_server.py --latency 1.0
+    python bench/batch_server.py --latency 1.0 [--loosely]
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import sys
 from pathlib import Path
 
@@ -25,8 +26,10 @@ from tests.support.openai_server import OpenAIServer
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--latency", type=float, default=0.0, help="seconds added to every request")
+    parser.add_argument("--loosely", action="store_true", help="first quote of each answer in lower case")
     options = parser.parse_args()
-    with OpenAIServer(responder=quoting_responder, latency=options.latency) as server:
+    responder = functools.partial(quoting_responder, loosely=options.loosely)
+    with OpenAIServer(responder=responder, latency=options.latency) as server:
         print(server.base_url, flush=True)
         for _ in sys.stdin:
             arrivals = [request.received_at for request in server.requests] or [0.0]

@@ -25,9 +25,10 @@ IN_RUN_TIME = re.compile(r"^time: ([0-9.]+) s$", re.MULTILINE)
 class Server:
     """bench/batch_server.py in its own process; `requests()` asks it how many it served."""
 
-    def __init__(self, latency: float) -> None:
+    def __init__(self, latency: float, *, loosely: bool = False) -> None:
+        command = [sys.executable, str(ROOT / "bench" / "batch_server.py"), "--latency", str(latency)]
         self._process = subprocess.Popen(
-            [sys.executable, str(ROOT / "bench" / "batch_server.py"), "--latency", str(latency)],
+            [*command, "--loosely"] if loosely else command,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
@@ -53,8 +54,8 @@ class Server:
 
 
 @contextmanager
-def server(latency: float) -> Iterator[Server]:
-    running = Server(latency)
+def server(latency: float, *, loosely: bool = False) -> Iterator[Server]:
+    running = Server(latency, loosely=loosely)
     try:
         yield running
     finally:

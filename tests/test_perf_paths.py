@@ -1,5 +1,5 @@
-"""The fast paths give exactly what the plain paths give: folding, family names, schema verdicts, the
-answer schema, and where a card is loaded and prepared. Timings live in bench/, never here."""
+"""The fast paths give exactly what the plain paths give: folding, family names, trailing spaces, schema
+verdicts, the answer schema, and where a card is loaded and prepared. Timings live in bench/, never here."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from jsonschema import Draft202012Validator
 from pydantic import BaseModel, Field
 
 from decompose.api import _may_wait
+from decompose.cleaning.markup import trailing_space_runs
 from decompose.errors import DecomposeError, LLMError
 from decompose.extract import pipeline
 from decompose.extract.pipeline import PREPARE_IN_LOOP_CHARS, aextract
@@ -242,3 +243,13 @@ def test_only_large_cards_are_prepared_off_the_event_loop(monkeypatch: pytest.Mo
     assert offloaded == []
     prepare_only("# card\n\n" + "A long card sentence.\n" * (PREPARE_IN_LOOP_CHARS // 20))
     assert offloaded and offloaded[0] > PREPARE_IN_LOOP_CHARS
+
+
+def test_trailing_space_runs_are_the_runs_one_pattern_finds() -> None:
+    definition = re.compile(r"[ \t\r\f\v]+(?=\n|\Z)")
+    generator = random.Random(11)
+    pieces = [" ", "  ", "\t", "\r", "\r\n", "\n", "\f", "\v", "a", "word", "\u00a0", "|"]
+    texts = [path.read_text(encoding="utf-8") for path in sorted(CARDS.rglob("*.md"))]
+    texts += ["".join(generator.choice(pieces) for _ in range(generator.randint(0, 20))) for _ in range(5000)]
+    for text in texts:
+        assert list(trailing_space_runs(text)) == [match.span() for match in definition.finditer(text)], repr(text)

@@ -32,7 +32,9 @@ SEPARATOR_ONLY_LINE = re.compile(r"^[ \t|·•/]*[|·•/][ \t|·•/]*\n", re.M
 BIBTEX_ENTRY = re.compile(r"^@[a-zA-Z]+[ \t]*\{", re.MULTILINE)
 BIBTEX_TITLE = re.compile(r"^[ \t]*title[ \t]*=", re.MULTILINE | re.IGNORECASE)
 BIBTEX_INFO = frozenset({"bibtex", "bib", "biblatex"})
-TRAILING_SPACE = re.compile(r"[ \t\r\f\v]+(?=\n|\Z)")
+LINE_SPACE = " \t\r\f\v"
+# The last space of a line: runs are found from their end, so spaces inside lines cost one test each.
+LAST_SPACE_OF_LINE = re.compile(r"[ \t\r\f\v](?=\n)")
 INNER_SPACE_RUN = re.compile(r"[ \t](?<=\S[ \t])[ \t]+(?=\S)")
 BLANK_LINE_RUN = re.compile(r"\n{3,}")
 REPEATED_MIN_CHARS = 40
@@ -190,8 +192,7 @@ def repeated_paragraphs(text: str, code: CodeSpans, body_start: int) -> list[Edi
 
 def trailing_space(text: str, code: CodeSpans) -> list[Edit]:
     """Spaces at line ends, and runs of spaces inside a line (table padding, HTML indentation left over)."""
-    found = [*TRAILING_SPACE.finditer(text)]
-    edits = [Edit(*match.span()) for match in found if not code.overlaps(*match.span())]
+    edits = [Edit(start, end) for start, end in trailing_space_runs(text) if not code.overlaps(start, end)]
     for match in INNER_SPACE_RUN.finditer(text):
         if not code.overlaps(*match.span()):
             edits.append(Edit(match.start() + 1, match.end()))
@@ -267,3 +268,15 @@ def _paragraphs(text: str, body_start: int) -> Iterator[tuple[int, int]]:
     """Runs of non-blank lines of the body, each with the line break that ends it."""
     for match in re.finditer(r"(?:^[^\n]*\S[^\n]*(?:\n|\Z))+", text[body_start:], re.MULTILINE):
         yield body_start + match.start(), body_start + match.end()
+
+
+def trailing_space_runs(text: str) -> Iterator[tuple[int, int]]:
+    """Spans of the space runs that end a line or the text."""
+    line_ends = [match.end() for match in LAST_SPACE_OF_LINE.finditer(text)]
+    if text and text[-1] in LINE_SPACE:
+        line_ends.append(len(text))
+    for end in line_ends:
+        start = end - 1
+        while start > 0 and text[start - 1] in LINE_SPACE:
+            start -= 1
+        yield start, end

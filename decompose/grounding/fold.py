@@ -35,7 +35,6 @@ _MASK = "\x00"
 # except `&`, which may start an entity, `*`, `_`, `` ` ``, which are dropped, and `|`, which reads as
 # whitespace), and ASCII whitespace (what str.isspace() accepts below 128).
 _SIMPLE_RUN = re.compile(r"[\t-\r\x1c-\x20!-%'-)+-^a-{}~]+")
-_SPACE_RUN = re.compile(r"[\t-\r\x1c-\x20]+")
 _IS_SPACE = bytes(1 if chr(code).isspace() else 0 for code in range(256))
 
 
@@ -152,7 +151,8 @@ class _Folder:
             others = int.from_bytes(b"\x01" * size, "little") ^ spaces
             firsts = (others | (spaces & (others << 8))).to_bytes(size, "little")
             lasts = (others | (spaces & (others >> 8))).to_bytes(size, "little")
-            self.pieces.append(_SPACE_RUN.sub(" ", body))
+            # ASCII whitespace to str.split() is what _IS_SPACE marks: each run becomes one space.
+            self.pieces.append(" ".join(body.split()))
             self.starts.extend(compress(range(body_start, body_end), firsts))
             self.ends.extend(compress(range(body_start + 1, body_end + 1), lasts))
         self.last = body[-1]

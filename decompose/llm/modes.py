@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import json
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
 
@@ -119,16 +120,17 @@ def wire_model(response_model: type[M]) -> type[M]:
     overriding that one classmethod changes the request and nothing else. Parsing still runs the
     original model's validators. instructor asks for the schema on every request, so the default
     one is built once (which also fails at first use, not mid-request) and handed out as a copy
+    (parsed from its JSON text)
     (instructor may add to what it gets).
     """
-    flat = flatten_schema(response_model.model_json_schema())
+    flat = json.dumps(flatten_schema(response_model.model_json_schema()))
 
     class Wire(response_model):  # type: ignore[valid-type,misc]
         @classmethod
         def model_json_schema(cls, *args: Any, **kwargs: Any) -> dict[str, Any]:
             if args or kwargs:
                 return flatten_schema(response_model.model_json_schema(*args, **kwargs))
-            return copy.deepcopy(flat)
+            return json.loads(flat)  # a fresh copy, several times faster than copy.deepcopy
 
     Wire.__name__ = Wire.__qualname__ = response_model.__name__
     Wire.__doc__ = response_model.__doc__

@@ -71,13 +71,17 @@ def requested_card(body: dict[str, Any]) -> str:
     return match.group(1) if match else ""
 
 
-def quoting_responder(body: dict[str, Any]) -> Reply:
-    """Capabilities that quote the card's fact lines verbatim (garbage for a card marked so)."""
+def quoting_responder(body: dict[str, Any], *, loosely: bool = False) -> Reply:
+    """Capabilities that quote the card's fact lines verbatim (garbage for a card marked so);
+    `loosely`: the first quote starts in lower case, as models often copy, so it matches only once
+    the card is normalised."""
     text = _card_of(body)
     if GARBAGE_MARK in text:
         return raw("this is not JSON at all")
     name = requested_card(body)
     facts = FACT.findall(text)[:3]
+    if loosely and facts:
+        facts[0] = facts[0][:1].lower() + facts[0][1:]
     topics = ("vector output", "input length", "training data")
     return answer(
         {"capabilities": [_capability(name, topic, fact) for topic, fact in zip(topics, facts, strict=False)]}

@@ -119,9 +119,8 @@ def wire_model(response_model: type[M]) -> type[M]:
     mode (directly for json/json_schema/md_json, via `generate_openai_schema` for tools), so
     overriding that one classmethod changes the request and nothing else. Parsing still runs the
     original model's validators. instructor asks for the schema on every request, so the default
-    one is built once (which also fails at first use, not mid-request) and handed out as a copy
-    (parsed from its JSON text)
-    (instructor may add to what it gets).
+    one is built once (which also fails at first use, not mid-request) and handed out as a fresh
+    copy parsed from its JSON text (instructor may add to what it gets).
     """
     flat = json.dumps(flatten_schema(response_model.model_json_schema()))
 

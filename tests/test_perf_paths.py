@@ -1,5 +1,6 @@
-"""The fast paths give exactly what the plain paths give: folding, family names, trailing spaces, schema
-verdicts, the answer schema, and where a card is loaded and prepared. Timings live in bench/, never here."""
+"""The fast paths give exactly what the plain paths give: folding, family names, trailing spaces,
+sentence breaks, schema verdicts, the answer schema, and where a card is loaded and prepared.
+Timings live in bench/, never here."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from decompose.extract import pipeline
 from decompose.extract.pipeline import PREPARE_IN_LOOP_CHARS, aextract
 from decompose.grounding.align import Aligner
 from decompose.grounding.fold import Folded, _Folder, fold
+from decompose.grounding.layout import _SENTENCE_BREAK
 from decompose.grounding.names import _VARIANT, Subject
 from decompose.llm.modes import wire_model
 from decompose.records import CapabilityAnswer, Card
@@ -253,3 +255,17 @@ def test_trailing_space_runs_are_the_runs_one_pattern_finds() -> None:
     texts += ["".join(generator.choice(pieces) for _ in range(generator.randint(0, 20))) for _ in range(5000)]
     for text in texts:
         assert list(trailing_space_runs(text)) == [match.span() for match in definition.finditer(text)], repr(text)
+
+
+def test_sentence_breaks_end_where_the_lookbehind_pattern_ends_them() -> None:
+    definition = re.compile(
+        r"(?<=[.!?。])[\"')\]*_]*\s+|\n[ \t]*\n|\n(?=[ \t]*(?:[-*+][ \t]|\d+[.)][ \t]|#|\||>))"
+    )
+    generator = random.Random(13)
+    pieces = [".", "!", "?", "。", '"', "'", ")", "]", "*", "_", " ", "\n", "\t", "\n\n", "- ", "1. ", "#", "|", ">",
+              "a", "b c", "3)", "+ "]
+    texts = [path.read_text(encoding="utf-8") for path in sorted(CARDS.rglob("*.md"))]
+    texts += ["".join(generator.choice(pieces) for _ in range(generator.randint(0, 30))) for _ in range(5000)]
+    for text in texts:
+        expected = [match.end() for match in definition.finditer(text)]
+        assert [match.end() for match in _SENTENCE_BREAK.finditer(text)] == expected, repr(text)

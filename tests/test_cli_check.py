@@ -6,21 +6,11 @@ import json
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
-from decompose.cli import app
-from tests.conftest import ANSWERS, CARDS
+from tests.conftest import ANSWERS
 from tests.support.hub_server import FakeRepo, hub_server
 from tests.test_checker import FAITHFUL, SIBLING, write
-
-QWEN = CARDS / "qwen3-embedding-4b.md"
-KOREAN = CARDS / "koelectra-small-v3-nsmc.md"
-runner = CliRunner()
-
-
-def run(*args: str, input: bytes | None = None) -> tuple[int, str, str]:
-    result = runner.invoke(app, list(args), input=input)
-    return result.exit_code, result.stdout, result.stderr
+from tests.test_cli import KOREAN, QWEN, run
 
 
 def test_faithful_records_exit_0_with_a_verdict_per_record() -> None:

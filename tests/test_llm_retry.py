@@ -15,6 +15,7 @@ from decompose.errors import LLMError, ReplayMiss
 from decompose.llm import LLMSettings, StructuredLLM
 from decompose.llm.retry import retry_after
 from tests.support.openai_server import OpenAIServer, answer, drop, error, hang
+from tests.test_llm_client import llm_for as client_for
 
 MESSAGES = [{"role": "user", "content": "Say a word."}]
 
@@ -24,15 +25,8 @@ class Word(BaseModel):
 
 
 def llm_for(server: OpenAIServer, **overrides: Any) -> StructuredLLM:
-    options: dict[str, Any] = {
-        "base_url": server.base_url,
-        "api_key": "test-key",
-        "timeout": 5.0,
-        "backoff_initial": 0.001,
-        "backoff_max": 0.5,
-        **overrides,
-    }
-    return StructuredLLM(LLMSettings(**options))
+    """Backoff capped at 0.5 s, so that Retry-After values up to that are honoured as sent."""
+    return client_for(server, **{"backoff_max": 0.5, **overrides})
 
 
 def test_rate_limit_waits_as_long_as_retry_after_says() -> None:

@@ -14,6 +14,7 @@ from decompose.records import Section
 from decompose.sources import load_card
 from decompose.sources.refs import GitHubRef, HubRef, LocalRef, StdinRef, UrlRef, parse_source
 from decompose.sources.text import decode_card, find_sections, parse_front_matter
+from tests.conftest import one_line_error
 
 MODEL_CARD = """---
 license: apache-2.0
@@ -57,11 +58,6 @@ pipeline_tag: text-classification
 토크나이저와 함께 사용하세요.
 """
 
-
-def one_line_error(raised: pytest.ExceptionInfo[BaseException]) -> str:
-    message = str(raised.value)
-    assert "\n" not in message
-    return message
 
 
 # --- SOURCE forms ---------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ import pytest
 
 from decompose.errors import AccessDenied, InputError, SourceNotFound
 from decompose.sources import load_card
+from tests.conftest import one_line_error
 from tests.support.hub_server import FakeRepo, RunningServer, hub_server
 
 QWEN_README = """---
@@ -73,11 +74,6 @@ def hub(hub_process: RunningServer, tmp_path: Path, monkeypatch: pytest.MonkeyPa
     return hub_process
 
 
-def message_of(raised: pytest.ExceptionInfo[BaseException]) -> str:
-    message = str(raised.value)
-    assert "\n" not in message
-    return message
-
 
 @pytest.mark.parametrize(
     "source",
@@ -125,7 +121,7 @@ def test_license_falls_back_to_the_license_tag(hub: RunningServer) -> None:
 def test_gated_dataset_without_token(hub: RunningServer) -> None:
     with pytest.raises(AccessDenied) as raised:
         load_card("https://huggingface.co/datasets/bigcode/the-stack-v2")
-    assert message_of(raised) == (
+    assert one_line_error(raised) == (
         "dataset bigcode/the-stack-v2 is gated: set HF_TOKEN to a token that has accepted its terms"
     )
 
@@ -134,7 +130,7 @@ def test_gated_dataset_with_a_token_not_granted(hub: RunningServer, monkeypatch:
     monkeypatch.setenv("HF_TOKEN", "hf_not_granted_secret")
     with pytest.raises(AccessDenied) as raised:
         load_card("https://huggingface.co/datasets/bigcode/the-stack-v2")
-    message = message_of(raised)
+    message = one_line_error(raised)
     assert message == (
         "dataset bigcode/the-stack-v2 is gated and HF_TOKEN has no access: accept its terms at "
         "https://huggingface.co/datasets/bigcode/the-stack-v2 with that account"
@@ -156,7 +152,7 @@ def test_gated_dataset_with_a_granted_token(hub: RunningServer, monkeypatch: pyt
 def test_unknown_repo(hub: RunningServer) -> None:
     with pytest.raises(SourceNotFound) as raised:
         load_card("nobody/nothing")
-    assert message_of(raised) == (
+    assert one_line_error(raised) == (
         f"model nobody/nothing not found on the hub at {hub.url}; check the id (if it is private, set HF_TOKEN)"
     )
 
@@ -169,7 +165,7 @@ def test_model_id_asked_as_a_dataset(hub: RunningServer) -> None:
 def test_repo_without_readme(hub: RunningServer) -> None:
     with pytest.raises(SourceNotFound) as raised:
         load_card("org/no-card")
-    assert message_of(raised) == (
+    assert one_line_error(raised) == (
         f"model org/no-card on the hub at {hub.url} has no README.md, so there is no card to read"
     )
 
@@ -177,7 +173,7 @@ def test_repo_without_readme(hub: RunningServer) -> None:
 def test_hub_server_error(hub: RunningServer) -> None:
     with pytest.raises(SourceNotFound) as raised:
         load_card("org/broken")
-    assert message_of(raised) == f"the hub at {hub.url} answered 500 for model org/broken; try again later"
+    assert one_line_error(raised) == f"the hub at {hub.url} answered 500 for model org/broken; try again later"
 
 
 def test_invalid_id_makes_no_request(hub: RunningServer) -> None:
@@ -196,6 +192,6 @@ def test_unreachable_hub(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Non
     monkeypatch.delenv("HF_TOKEN", raising=False)
     with pytest.raises(SourceNotFound) as raised:
         load_card("Qwen/Qwen3-Embedding-4B", timeout=2)
-    message = message_of(raised)
+    message = one_line_error(raised)
     assert message.startswith(f"cannot reach the hub at {endpoint} for model Qwen/Qwen3-Embedding-4B (")
     assert message.endswith("); check HF_ENDPOINT and the network")

@@ -19,6 +19,7 @@ import pytest
 from decompose.errors import AccessDenied, InputError, SourceNotFound
 from decompose.sources import guard, load_card
 from decompose.sources.web import html_to_text
+from tests.conftest import one_line_error
 from tests.support.hub_server import Route, RunningServer, web_server
 
 load_url = functools.partial(load_card, allow_private_urls=True)
@@ -87,11 +88,6 @@ def web(web_process: RunningServer, monkeypatch: pytest.MonkeyPatch) -> RunningS
     return web_process
 
 
-def message_of(raised: pytest.ExceptionInfo[BaseException]) -> str:
-    message = str(raised.value)
-    assert "\n" not in message
-    return message
-
 
 def test_github_readme(web: RunningServer) -> None:
     card = load_card("https://github.com/octo/tool")
@@ -111,7 +107,7 @@ def test_github_token_is_sent_but_never_shown(web: RunningServer, monkeypatch: p
     assert web.requests[-1].headers["authorization"] == "Bearer ghp_very_secret"
     with pytest.raises(AccessDenied) as raised:
         load_card("https://github.com/octo/private")
-    message = message_of(raised)
+    message = one_line_error(raised)
     assert message == "GitHub refused access to octo/private (401): GITHUB_TOKEN was rejected; check it"
     assert "ghp_very_secret" not in message
 
@@ -131,7 +127,7 @@ def test_github_token_is_sent_but_never_shown(web: RunningServer, monkeypatch: p
 def test_github_errors(source: str, error: type[Exception], expected: str, web: RunningServer) -> None:
     with pytest.raises(error) as raised:
         load_card(source)
-    assert message_of(raised) == expected.format(url=web.url)
+    assert one_line_error(raised) == expected.format(url=web.url)
 
 
 def test_markdown_url(web: RunningServer) -> None:
@@ -198,7 +194,7 @@ def test_url_errors(path: str, error: type[Exception], expected: str, web: Runni
     with pytest.raises(error) as raised:
         load_url(web.url + path)
     assert type(raised.value) is error
-    assert message_of(raised) == expected.format(url=web.url)
+    assert one_line_error(raised) == expected.format(url=web.url)
 
 
 def test_unreachable_url() -> None:
@@ -208,7 +204,7 @@ def test_unreachable_url() -> None:
     url = f"http://127.0.0.1:{port}/card.md"
     with pytest.raises(SourceNotFound) as raised:
         load_url(url, timeout=2)
-    message = message_of(raised)
+    message = one_line_error(raised)
     assert message.startswith(f"cannot fetch {url} (")
     assert message.endswith("); check the URL and the network")
 
@@ -218,7 +214,7 @@ def test_max_bytes_is_configurable(web: RunningServer) -> None:
     assert load_url(url, max_bytes=len(DATASET_MD)).text == DATASET_MD
     with pytest.raises(InputError) as raised:
         load_url(url, max_bytes=len(DATASET_MD) - 1)
-    assert message_of(raised) == (
+    assert one_line_error(raised) == (
         f"{url} is larger than the {len(DATASET_MD) - 1} bytes a card may have; "
         "give the card itself, not a data file (or raise --max-bytes)"
     )
@@ -227,8 +223,8 @@ def test_max_bytes_is_configurable(web: RunningServer) -> None:
 def test_a_url_on_a_private_address_is_refused_before_any_request(web: RunningServer) -> None:
     with pytest.raises(InputError) as raised:
         load_card(f"{web.url}/cards/corpus.md")
-    assert "127.0.0.1 is a loopback address" in message_of(raised)
-    assert "--allow-private-urls" in message_of(raised)
+    assert "127.0.0.1 is a loopback address" in one_line_error(raised)
+    assert "--allow-private-urls" in one_line_error(raised)
     assert web.requests == []
 
 
@@ -244,7 +240,7 @@ def test_github_redirect_away_from_the_api_is_checked(web: RunningServer) -> Non
     """The API's own origin is the operator's; where it redirects to is not."""
     with pytest.raises(InputError) as raised:
         load_card("https://github.com/octo/to-metadata")
-    assert message_of(raised).startswith(
+    assert one_line_error(raised).startswith(
         "refused http://169.254.169.254/latest/ (redirected from "
         f"{web.url}/repos/octo/to-metadata/readme): 169.254.169.254 is a link-local address;"
     )
@@ -276,7 +272,7 @@ def test_every_redirect_hop_is_checked(web: RunningServer, monkeypatch: pytest.M
     assert load_card(f"{web.url}/cards/corpus.md").text == DATASET_MD
     with pytest.raises(InputError) as raised:
         load_card(f"{web.url}/cards/to-metadata")
-    assert message_of(raised).startswith(
+    assert one_line_error(raised).startswith(
         f"refused http://169.254.169.254/latest/meta-data/ (redirected from {web.url}/cards/to-metadata): "
         "169.254.169.254 is a link-local address"
     )

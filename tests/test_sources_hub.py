@@ -74,7 +74,6 @@ def hub(hub_process: RunningServer, tmp_path: Path, monkeypatch: pytest.MonkeyPa
     return hub_process
 
 
-
 @pytest.mark.parametrize(
     "source",
     [

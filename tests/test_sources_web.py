@@ -88,7 +88,6 @@ def web(web_process: RunningServer, monkeypatch: pytest.MonkeyPatch) -> RunningS
     return web_process
 
 
-
 def test_github_readme(web: RunningServer) -> None:
     card = load_card("https://github.com/octo/tool")
     assert card.text == TOOL_README

@@ -5,12 +5,11 @@ from __future__ import annotations
 import re
 from functools import cached_property
 
-from decompose.grounding.align import Aligner, Located, as_evidence
+from decompose.grounding.align import Aligner, Located
 from decompose.grounding.attribution import Attributor
 from decompose.grounding.layout import Layout
 from decompose.grounding.methods import Method, stated_methods
 from decompose.grounding.names import Subject, name_tokens
-from decompose.records import Evidence
 
 
 class CardIndex:
@@ -23,10 +22,6 @@ class CardIndex:
 
     def locate(self, quote: str) -> Located:
         return self._aligner.locate(quote)
-
-    def align(self, quote: str) -> Evidence:
-        """`locate` as contract evidence; quotes outside 8-400 characters raise pydantic's ValidationError."""
-        return as_evidence(quote, self.locate(quote))
 
     @cached_property
     def layout(self) -> Layout:
